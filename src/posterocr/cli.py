@@ -1,0 +1,111 @@
+"""Command line: ``posterocr extract`` and ``posterocr render``.
+
+This is the one place where exceptions become exit codes (see ``main``).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .exceptions import ExitCode, PosterocrError
+from .pipeline import ExtractSettings, default_jobs, extract
+from .records import PhotoResult
+from .render import RenderSettings, render
+
+
+def _echo_err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="posterocr")
+def cli() -> None:
+    """Turn phone photos of conference posters into a notes page."""
+
+
+@cli.command("extract")
+@click.argument("photos_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("-o", "--output", "draft", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("posters.yaml"), show_default=True, help="The YAML draft to create or update.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Parallel workers [default: number of CPUs; 1 = no pool].")
+def extract_command(photos_dir: Path, draft: Path, jobs: int | None) -> None:
+    """Find the poster in every photo of PHOTOS_DIR, read its title, write the draft."""
+    settings = ExtractSettings(jobs=jobs or default_jobs())
+    progress = _Progress() if sys.stderr.isatty() else None
+    try:
+        report = extract(photos_dir, draft, settings, on_progress=progress.step if progress else None)
+    finally:
+        if progress:
+            progress.close()
+    for path, why in report.skipped:
+        _echo_err(f"posterocr: {path}: {why}")
+    for result in report.failed:
+        _echo_err(f"posterocr: failed: {result.error}")
+    _echo_err(f"posterocr: {report.summary()}; draft: {draft}")
+    if report.failed:
+        raise _Exit(ExitCode.some_photos_failed)
+
+
+@cli.command("render")
+@click.argument("draft", type=click.Path(path_type=Path, dir_okay=False), default=Path("posters.yaml"))
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("output"), show_default=True, help="Folder for index.md, index.html and img/.")
+def render_command(draft: Path, out_dir: Path) -> None:
+    """Write the page (index.md, index.html, img/) from the reviewed DRAFT."""
+    report = render(draft, out_dir, settings=RenderSettings())
+    for problem in report.problems:
+        _echo_err(f"posterocr: warning: {problem}")
+    for photo, why in report.skipped:
+        _echo_err(f"posterocr: skipped {photo}: {why}")
+    hidden = f" ({len(report.hidden)} marked skip)" if report.hidden else ""
+    _echo_err(f"posterocr: {report.rendered} posters{hidden} rendered to {out_dir / 'index.html'} and {out_dir / 'index.md'}")
+
+
+class _Exit(Exception):
+    def __init__(self, code: ExitCode) -> None:
+        self.code = code
+
+
+class _Progress:
+    """A progress line on stderr, only used when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self.done = 0
+
+    def step(self, result: PhotoResult) -> None:
+        self.done += 1
+        click.echo(f"\r{self.done} photos done ({result.photo})".ljust(78), err=True, nl=False)
+
+    def close(self) -> None:
+        if self.done:
+            click.echo("\r" + " " * 78 + "\r", err=True, nl=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: the one place where exceptions become exit codes."""
+    try:
+        cli.main(args=argv, prog_name="posterocr", standalone_mode=False)
+    except _Exit as exc:
+        return int(exc.code)
+    except PosterocrError as exc:
+        _echo_err(f"posterocr: error: {exc}")
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        _echo_err("posterocr: interrupted")
+        return int(ExitCode.interrupted)
+    except KeyboardInterrupt:
+        _echo_err("posterocr: interrupted; the draft keeps what was read so far, run again to resume")
+        return int(ExitCode.interrupted)
+    except click.ClickException as exc:
+        exc.show()
+        return int(ExitCode.bad_input)
+    return int(ExitCode.ok)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

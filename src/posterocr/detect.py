@@ -1,0 +1,726 @@
+"""Stage 2: find the poster's four corners and warp it to a rectangle.
+
+The detector is line based, because a poster's outline is four long straight
+edges even where a hand, a head or tape hides parts of them:
+
+1. Work on a ~1000 px copy. LSD finds segments on a contrast-boosted grey
+   image and on a yellow-blue chroma image (a white poster on an off-white
+   wall differs by a few grey levels, a beige wall mostly in colour).
+2. Near-horizontal and near-vertical segments are merged into line
+   hypotheses (collinear pieces of one edge interrupted by tape or curl).
+3. Every top/bottom x left/right combination of the strongest lines is a
+   candidate quad; its corners are line intersections, so a corner hidden by a
+   person is recovered where the visible edges meet.
+4. Candidates are scored by edge evidence measured along each side (LSD only
+   proposes lines): supported length counts for the quad, unsupported length
+   against it, unless the gap is *occluded* (both sides of the line look like
+   neither wall nor paper: skin, hair, a sleeve, tape). Edges with an occluder
+   outside, corners in empty wall, sides with wall inside and a lighter
+   poster outside, and quads that cut through text are penalised, so the
+   largest well-outlined quad wins over inner boxes (header band, figures) and
+   over quads stretched to a neighbouring poster or an occluder's outline.
+5. The winner's sides are re-fitted on the full-resolution photo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from .geometry import as_quad, corner_angles, fit_line_tls, is_convex, poster_aspect, to_corners
+from .records import Corners, Detection
+
+
+@dataclass(frozen=True)
+class DetectSettings:
+    """Tunable parameters of :func:`find_poster` (defaults suit 12 MP phone photos)."""
+
+    work_long_side: int = 1000  # detection runs on a copy this size
+    min_segment_frac: float = 0.02  # ignore LSD segments shorter than this x long side
+    lines_per_axis: int = 20  # strongest line hypotheses kept per orientation
+    max_tilt_deg: float = 35.0  # a side may deviate this much from horizontal/vertical
+    min_area_frac: float = 0.05  # smallest poster, as a share of the photo
+    candidates: int = 40  # quads given the full (occlusion-aware) evaluation
+    unsupported_penalty: float = 0.6  # cost of a side pixel over plain wall/paper without an edge
+    min_confidence: float = 0.45  # below this: found=False, whole photo returned
+    refine: bool = True  # re-fit sides on the full-resolution photo
+
+
+DEFAULT_SETTINGS = DetectSettings()
+
+# Pixel offsets (work scale) across a line within which edge evidence counts:
+# the LSD fit and a curled paper edge can be a pixel or two off the true edge.
+_SUPPORT_OFFSETS = (-2, -1, 0, 1, 2)
+_COLOUR_OFFSET = 4.0  # work px either side of a line where "inside"/"outside" colours are read
+_TEXTURE_OFFSET = 12.0  # work px outside a side where the wall's texture is read
+_ROUGH_PENALTY = 0.1
+_TRACE: list | None = None
+_SIDE_STEP = 2  # work px between evaluated samples along a side
+# Lightness counts a third in colour comparisons: shading across a wall
+# changes lightness far more than hue.
+_LAB_WEIGHTS = np.array([0.35, 1.0, 1.0], np.float32)
+_COLOUR_TOL = 15.0
+
+
+@dataclass
+class _Line:
+    """A line n . x = c with unit normal n; direction d points right (H) or down (V)."""
+
+    n: np.ndarray
+    c: float
+    weight: float  # root-sum-square length of the LSD segments merged into it
+
+    @property
+    def d(self) -> np.ndarray:
+        return np.array([-self.n[1], self.n[0]])
+
+
+@dataclass
+class _WorkImage:
+    rgb: np.ndarray
+    gray: np.ndarray  # uint8 L*
+    lab: np.ndarray  # float32 Lab, lightly blurred, for colour comparisons
+    lsd_inputs: tuple[np.ndarray, ...]  # uint8 images LSD runs on
+    grads: tuple[tuple[np.ndarray, np.ndarray, float], ...]  # (gx, gy, edge threshold) per channel
+    density: np.ndarray  # float32 share of Canny edge pixels in a 9x9 window
+    scale: float  # work pixels per full-res pixel
+
+
+@dataclass
+class _LineData:
+    """Everything sampled once along a whole line (1 px steps), shared by all quads using it."""
+
+    line: _Line
+    t0: float  # line parameter of sample 0
+    support: np.ndarray  # bool: aligned edge evidence
+    cum: np.ndarray  # cumulative support count, len = samples + 1
+    lab_pos: np.ndarray  # (T, 3) colour at +_COLOUR_OFFSET along n
+    lab_neg: np.ndarray  # (T, 3) colour at -_COLOUR_OFFSET along n
+    busy: np.ndarray  # bool: text-like texture on the line
+    dens_pos: np.ndarray  # edge density at +_TEXTURE_OFFSET along n
+    dens_neg: np.ndarray
+
+
+@dataclass
+class _Candidate:
+    quad: np.ndarray  # (4, 2) work pixels, TL TR BR BL
+    score: float
+    confidence: float
+    details: dict = field(default_factory=dict)  # per-side evidence, for debugging and tests
+
+
+def find_poster(image: np.ndarray, settings: DetectSettings = DEFAULT_SETTINGS) -> Detection:
+    """Find the poster in an upright RGB photo (full resolution).
+
+    Returns corners TL, TR, BR, BL in full-resolution pixels. When no quad is
+    convincing, ``found`` is False and the corners are the whole photo's.
+    """
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError("find_poster expects an RGB uint8 image of shape (H, W, 3)")
+    h_full, w_full = image.shape[:2]
+    whole = to_corners([[0, 0], [w_full - 1, 0], [w_full - 1, h_full - 1], [0, h_full - 1]])
+    work = _prepare(image, settings)
+    candidates = _candidates(work, settings)
+    if not candidates:
+        return Detection(corners=whole, confidence=0.0, found=False, method="none")
+    best = candidates[0]
+    if best.confidence < settings.min_confidence:
+        return Detection(corners=whole, confidence=best.confidence, found=False, method="lines")
+    quad_full = best.quad / work.scale
+    method = "lines"
+    if settings.refine:
+        quad_full, refined = _refine_full_res(image, quad_full, work.scale)
+        if refined:
+            method += "+refined"
+    return Detection(corners=to_corners(quad_full), confidence=best.confidence, found=True, method=method)
+
+
+# --------------------------------------------------------------------------- preparation
+
+
+def _prepare(image: np.ndarray, settings: DetectSettings) -> _WorkImage:
+    h, w = image.shape[:2]
+    scale = min(1.0, settings.work_long_side / max(h, w))
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    rgb = cv2.resize(image, size, interpolation=cv2.INTER_AREA) if scale < 1 else image.copy()
+    lab8 = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
+    gray = lab8[:, :, 0]
+    g = gray.astype(np.float32)
+    # Local contrast x3: a white poster on an off-white wall is a step of a few
+    # grey levels, below LSD's fixed gradient threshold until amplified. LSD's
+    # a-contrario test keeps the amplified noise from turning into segments.
+    boosted = np.clip((g - _large_blur(g)) * 3.0 + 128.0, 0, 255).astype(np.uint8)
+    b = lab8[:, :, 2].astype(np.float32)
+    # Centred on the median so the wall/paper difference is stretched while
+    # tape and skin simply saturate.
+    chroma = np.clip((b - float(np.median(b))) * 4.0 + 128.0, 0, 255).astype(np.uint8)
+    grads = []
+    for channel in (g, b * 2.0):
+        blurred = cv2.GaussianBlur(channel, (0, 0), 1.0)
+        gx = cv2.Sobel(blurred, cv2.CV_32F, 1, 0, ksize=3)
+        gy = cv2.Sobel(blurred, cv2.CV_32F, 0, 1, ksize=3)
+        # Noise floor from the median gradient (most of a photo is flat wall
+        # and paper); the support test averages along the line, so a low
+        # multiple of it suffices and faint paper edges still count.
+        noise = float(np.median(np.abs(gx[::4, ::4]) + np.abs(gy[::4, ::4])))
+        grads.append((gx, gy, max(4.0, 1.5 * noise)))
+    edges = cv2.Canny(gray, 40, 100)
+    density = cv2.boxFilter((edges > 0).astype(np.float32), -1, (9, 9))
+    lab = cv2.GaussianBlur(lab8, (0, 0), 1.5).astype(np.float32)
+    return _WorkImage(rgb=rgb, gray=gray, lab=lab, lsd_inputs=(boosted, chroma), grads=tuple(grads),
+                      density=density, scale=scale)
+
+
+def _large_blur(g: np.ndarray) -> np.ndarray:
+    """Approximate Gaussian blur with sigma ~15 px, cheaply (via an 8x smaller copy)."""
+    h, w = g.shape
+    small = cv2.resize(g, (max(1, w // 8), max(1, h // 8)), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), 2.0)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+# --------------------------------------------------------------------------- lines
+
+
+def _segments(work: _WorkImage, settings: DetectSettings) -> np.ndarray:
+    lsd = cv2.createLineSegmentDetector()
+    min_len = settings.min_segment_frac * max(work.gray.shape)
+    found = []
+    for channel in work.lsd_inputs:
+        lines = lsd.detect(channel)[0]
+        if lines is not None:
+            found.append(lines.reshape(-1, 4))
+    if not found:
+        return np.zeros((0, 4), np.float32)
+    segs = np.concatenate(found).astype(np.float64)
+    lengths = np.hypot(segs[:, 2] - segs[:, 0], segs[:, 3] - segs[:, 1])
+    return segs[lengths >= min_len]
+
+
+def _line_hypotheses(work: _WorkImage, settings: DetectSettings) -> tuple[list[_Line], list[_Line]]:
+    segs = _segments(work, settings)
+    if len(segs) == 0:
+        return [], []
+    dx = segs[:, 2] - segs[:, 0]
+    dy = segs[:, 3] - segs[:, 1]
+    ang = np.degrees(np.arctan2(dy, dx)) % 180.0  # 0 = horizontal, 90 = vertical
+    tilt_h = np.minimum(ang, 180.0 - ang)
+    tilt_v = np.abs(ang - 90.0)
+    h_lines = _cluster(segs[tilt_h <= settings.max_tilt_deg], horizontal=True, settings=settings)
+    v_lines = _cluster(segs[tilt_v <= settings.max_tilt_deg], horizontal=False, settings=settings)
+    # Order H lines top to bottom and V lines left to right (at the image centre)
+    # so quads can be enumerated as index pairs.
+    hh, ww = work.gray.shape
+    h_lines.sort(key=lambda ln: (ln.c - ln.n[0] * ww / 2) / ln.n[1])
+    v_lines.sort(key=lambda ln: (ln.c - ln.n[1] * hh / 2) / ln.n[0])
+    return h_lines, v_lines
+
+
+def _cluster(segs: np.ndarray, *, horizontal: bool, settings: DetectSettings) -> list[_Line]:
+    """Greedily merge collinear segments (longest first) into line hypotheses."""
+    if len(segs) == 0:
+        return []
+    p, q = segs[:, :2], segs[:, 2:]
+    lengths = np.hypot(*(q - p).T)
+    d = (q - p) / lengths[:, None]
+    # Orient directions consistently (H: rightwards, V: downwards).
+    flip = d[:, 0] < 0 if horizontal else d[:, 1] < 0
+    d[flip] *= -1
+    order = np.argsort(-lengths)
+    used = np.zeros(len(segs), bool)
+    lines: list[_Line] = []
+    dist_tol, ang_tol = 3.0, float(np.cos(np.radians(3.0)))
+    for i in order:
+        if used[i]:
+            continue
+        n = np.array([-d[i, 1], d[i, 0]])
+        c = float(n @ p[i])
+        members = np.array([i])
+        for _ in range(2):  # grow, refit, grow again: curled edges bend slowly
+            cand = (~used) & (np.abs(d @ np.array([-n[1], n[0]])) >= ang_tol)
+            cand &= (np.abs(p @ n - c) <= dist_tol) & (np.abs(q @ n - c) <= dist_tol)
+            cand[i] = True
+            members = np.flatnonzero(cand)
+            n, c = fit_line_tls(np.concatenate([p[members], q[members]]), np.tile(lengths[members], 2))
+        used[members] = True
+        # Rank by root-sum-square length: an edge made of a few long segments
+        # beats a text baseline made of many short ones with the same total.
+        lines.append(_Line(n=n, c=c, weight=float(np.sqrt((lengths[members] ** 2).sum()))))
+        if len(lines) >= 4 * settings.lines_per_axis:
+            break
+    lines.sort(key=lambda ln: -ln.weight)
+    lines = _dedupe(lines)
+    for ln in lines:  # orient normals so d points right (H) / down (V)
+        dd = ln.d
+        if (horizontal and dd[0] < 0) or (not horizontal and dd[1] < 0):
+            ln.n, ln.c = -ln.n, -ln.c
+    return lines[: settings.lines_per_axis]
+
+
+def _dedupe(lines: list[_Line]) -> list[_Line]:
+    """Drop weaker lines that are near-duplicates of stronger ones (both edges of a thin line)."""
+    kept: list[_Line] = []
+    for ln in lines:
+        dup = False
+        for k in kept:
+            if abs(float(ln.n @ k.n)) > np.cos(np.radians(2.0)):
+                sign = 1.0 if ln.n @ k.n > 0 else -1.0
+                if abs(ln.c - sign * k.c) < 2.0:
+                    dup = True
+                    break
+        if not dup:
+            kept.append(ln)
+    return kept
+
+
+# --------------------------------------------------------------------------- line sampling
+
+
+def _line_data(work: _WorkImage, line: _Line, margin: float) -> _LineData:
+    """Sample evidence along the whole line across the (margin-extended) image.
+
+    A sample is supported when the gradient across the line, averaged over a
+    few pixels along it, clearly exceeds both the noise floor and the gradient
+    along the line (text and clutter have strong gradients in every direction).
+    """
+    h, w = work.gray.shape
+    n, d = line.n, line.d
+    origin = n * line.c
+    box = np.array([[-margin, -margin], [w + margin, -margin], [w + margin, h + margin], [-margin, h + margin]])
+    ts = (box - origin) @ d
+    t0, t1 = float(ts.min()), float(ts.max())
+    t = np.arange(t0, t1 + 1.0)
+    pts = origin[None, :] + t[:, None] * d[None, :]
+    offs = np.array(_SUPPORT_OFFSETS, np.float64)
+    grid = pts[None, :, :] + offs[:, None, None] * n[None, None, :]  # (offsets, samples, 2)
+    xi = np.rint(grid[..., 0]).astype(int)
+    yi = np.rint(grid[..., 1]).astype(int)
+    inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+    xi = np.clip(xi, 0, w - 1)
+    yi = np.clip(yi, 0, h - 1)
+    support = np.zeros(len(t), bool)
+    for gx_map, gy_map, thr in work.grads:
+        gx, gy = gx_map[yi, xi], gy_map[yi, xi]
+        g_n = _smooth_rows(gx * n[0] + gy * n[1])
+        g_t = _smooth_rows(np.abs(gx * d[0] + gy * d[1]))
+        ok = (np.abs(g_n) >= thr) & (np.abs(g_n) >= 1.5 * g_t) & inside
+        support |= ok.any(axis=0)
+    return _LineData(
+        line=line, t0=t0, support=support, cum=np.concatenate([[0], np.cumsum(support)]).astype(np.float64),
+        lab_pos=_sample(work.lab, pts + _COLOUR_OFFSET * n), lab_neg=_sample(work.lab, pts - _COLOUR_OFFSET * n),
+        busy=_sample(work.density, pts) > 0.12,
+        dens_pos=_sample(work.density, pts + _TEXTURE_OFFSET * n),
+        dens_neg=_sample(work.density, pts - _TEXTURE_OFFSET * n))
+
+
+def _smooth_rows(a: np.ndarray, k: int = 7) -> np.ndarray:
+    """Moving average of width k along the last axis (same length, shrinking at the ends)."""
+    c = np.concatenate([np.zeros(a.shape[:-1] + (1,)), np.cumsum(a, axis=-1)], axis=-1)
+    n = a.shape[-1]
+    idx = np.arange(n)
+    lo = np.clip(idx - k // 2, 0, n)
+    hi = np.clip(idx + k // 2 + 1, 0, n)
+    return (c[..., hi] - c[..., lo]) / (hi - lo)
+
+
+def _sample(img: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    h, w = img.shape[:2]
+    xi = np.clip(np.rint(pts[:, 0]).astype(int), 0, w - 1)
+    yi = np.clip(np.rint(pts[:, 1]).astype(int), 0, h - 1)
+    return img[yi, xi]
+
+
+def _span_support(data: _LineData, ta: np.ndarray, tb: np.ndarray) -> np.ndarray:
+    """Fraction of supported samples between line parameters ta and tb (vectorised)."""
+    n = len(data.cum) - 1
+    lo = np.clip(np.minimum(ta, tb) - data.t0, 0, n).astype(int)
+    hi = np.clip(np.maximum(ta, tb) - data.t0, 0, n).astype(int)
+    return (data.cum[hi] - data.cum[lo]) / np.maximum(np.abs(tb - ta), 1.0)
+
+
+# --------------------------------------------------------------------------- quads
+
+
+def _candidates(work: _WorkImage, settings: DetectSettings) -> list[_Candidate]:
+    """All fully evaluated candidate quads, best first (empty when there are none)."""
+    h_lines, v_lines = _line_hypotheses(work, settings)
+    if len(h_lines) < 2 or len(v_lines) < 2:
+        return []
+    h, w = work.gray.shape
+    margin = 0.03 * max(h, w)
+    hdata = [_line_data(work, ln, margin) for ln in h_lines]
+    vdata = [_line_data(work, ln, margin) for ln in v_lines]
+    nh, nv = len(h_lines), len(v_lines)
+    # Intersections X[i, j] of H line i with V line j, and their parameters.
+    hn = np.array([ln.n for ln in h_lines])
+    hc = np.array([ln.c for ln in h_lines])
+    vn = np.array([ln.n for ln in v_lines])
+    vc = np.array([ln.c for ln in v_lines])
+    det = hn[:, None, 0] * vn[None, :, 1] - hn[:, None, 1] * vn[None, :, 0]
+    det = np.where(np.abs(det) < 1e-9, 1e-9, det)
+    xs = (hc[:, None] * vn[None, :, 1] - hn[:, None, 1] * vc[None, :]) / det
+    ys = (hn[:, None, 0] * vc[None, :] - hc[:, None] * vn[None, :, 0]) / det
+    hd = np.array([ln.d for ln in h_lines])
+    vd = np.array([ln.d for ln in v_lines])
+    t_h = xs * hd[:, None, 0] + ys * hd[:, None, 1]  # position along H line i
+    t_v = xs * vd[None, :, 0] + ys * vd[None, :, 1]  # position along V line j
+
+    i1, i2, j1, j2 = np.meshgrid(np.arange(nh), np.arange(nh), np.arange(nv), np.arange(nv), indexing="ij")
+    keep = (i1 < i2) & (j1 < j2)
+    i1, i2, j1, j2 = i1[keep], i2[keep], j1[keep], j2[keep]
+    quads = np.stack([
+        np.stack([xs[i1, j1], ys[i1, j1]], -1), np.stack([xs[i1, j2], ys[i1, j2]], -1),
+        np.stack([xs[i2, j2], ys[i2, j2]], -1), np.stack([xs[i2, j1], ys[i2, j1]], -1),
+    ], axis=1)  # (N, 4, 2) TL, TR, BR, BL
+    ok = _plausible(quads, w, h, margin, settings)
+    if not ok.any():
+        return []
+    quads, i1, i2, j1, j2 = quads[ok], i1[ok], i2[ok], j1[ok], j2[ok]
+
+    # Stage 1: cheap ranking from support fractions alone, lenient towards
+    # partly hidden sides so that the occlusion-aware stage 2 still sees them.
+    sup = np.zeros((len(quads), 4))
+    for idx in range(nh):
+        for side, m in ((0, i1 == idx), (2, i2 == idx)):
+            if m.any():
+                sup[m, side] = _span_support(hdata[idx], t_h[idx, j1[m]], t_h[idx, j2[m]])
+    for idx in range(nv):
+        for side, m in ((1, j2 == idx), (3, j1 == idx)):
+            if m.any():
+                sup[m, side] = _span_support(vdata[idx], t_v[i1[m], idx], t_v[i2[m], idx])
+    side_len = np.linalg.norm(np.roll(quads, -1, axis=1) - quads, axis=2)
+    rough = (side_len * (sup - _ROUGH_PENALTY * (1 - sup))).sum(1)
+    rough[sup.min(1) < 0.1] = -np.inf
+    order = [k for k in np.argsort(-rough) if np.isfinite(rough[k])]
+
+    evaluated: list[_Candidate] = []
+    chosen: list[np.ndarray] = []
+    for k in order:
+        if len(chosen) >= settings.candidates:
+            break
+        # Near-identical quads (lines a pixel apart) would crowd out alternatives.
+        if any(np.abs(quads[k] - c).max() < 3.0 for c in chosen):
+            continue
+        chosen.append(quads[k])
+        if _TRACE is not None:
+            _TRACE.append((len(chosen), quads[k]))
+        sides = (hdata[i1[k]], vdata[j2[k]], hdata[i2[k]], vdata[j1[k]])
+        cand = _evaluate(work, quads[k], sides, settings)
+        if cand is not None:
+            evaluated.append(cand)
+    evaluated.sort(key=lambda c: -c.score)
+    return evaluated
+
+
+def _plausible(quads: np.ndarray, w: int, h: int, margin: float, settings: DetectSettings) -> np.ndarray:
+    """Vectorised geometric sanity checks on candidate quads (N, 4, 2)."""
+    inside = ((quads[..., 0] >= -margin) & (quads[..., 0] <= w + margin)
+              & (quads[..., 1] >= -margin) & (quads[..., 1] <= h + margin)).all(1)
+    e = np.roll(quads, -1, axis=1) - quads
+    e_next = np.roll(e, -1, axis=1)
+    convex = (e[:, :, 0] * e_next[:, :, 1] - e[:, :, 1] * e_next[:, :, 0] > 0).all(1)  # clockwise on screen
+    x, y = quads[..., 0], quads[..., 1]
+    area = 0.5 * np.abs((x * np.roll(y, -1, 1) - y * np.roll(x, -1, 1)).sum(1))
+    big = area >= settings.min_area_frac * w * h
+    lens = np.linalg.norm(e, axis=2)
+    cosang = (e * -np.roll(e, 1, axis=1)).sum(2) / (lens * np.roll(lens, 1, axis=1) + 1e-9)
+    angles_ok = (np.abs(cosang) <= np.cos(np.radians(55.0))).all(1)  # corners within 55..125 deg
+    # Opposite sides of a photographed rectangle converge only mildly.
+    dirs = e / (lens[..., None] + 1e-9)
+    par_tb = -(dirs[:, 0] * dirs[:, 2]).sum(1)
+    par_lr = -(dirs[:, 1] * dirs[:, 3]).sum(1)
+    parallel = (par_tb >= np.cos(np.radians(25))) & (par_lr >= np.cos(np.radians(25)))
+    short = lens.min(1) >= 0.1 * min(w, h)
+    return inside & convex & big & angles_ok & parallel & short
+
+
+@dataclass
+class _Side:
+    supported: np.ndarray  # bool per sample, from corner k towards corner k+1
+    c_in: np.ndarray  # (S, 3) Lab just inside
+    c_out: np.ndarray  # (S, 3) Lab just outside
+    busy: np.ndarray  # bool: text-like texture on the line
+    dens_out: np.ndarray  # edge density a little further outside
+    length: float
+
+
+def _side(data: _LineData, p: np.ndarray, q: np.ndarray, centre: np.ndarray) -> _Side | None:
+    ln = data.line
+    ia, ib = ln.d @ p - data.t0, ln.d @ q - data.t0
+    step = _SIDE_STEP if ib >= ia else -_SIDE_STEP
+    idx = np.clip(np.rint(np.arange(ia, ib, step)).astype(int), 0, len(data.support) - 1)
+    if len(idx) < 5:
+        return None
+    inward = (centre - p) @ ln.n > 0
+    return _Side(supported=data.support[idx],
+                 c_in=(data.lab_pos if inward else data.lab_neg)[idx],
+                 c_out=(data.lab_neg if inward else data.lab_pos)[idx],
+                 busy=data.busy[idx], dens_out=(data.dens_neg if inward else data.dens_pos)[idx],
+                 length=float(np.linalg.norm(q - p)))
+
+
+def _evaluate(work: _WorkImage, quad: np.ndarray, lines: tuple[_LineData, ...],
+              settings: DetectSettings) -> _Candidate | None:
+    """Occlusion-aware score of one candidate quad (sides in order top, right, bottom, left)."""
+    centre = quad.mean(0)
+    sides = [_side(lines[k], quad[k], quad[(k + 1) % 4], centre) for k in range(4)]
+    if any(s is None for s in sides):
+        return None
+    sides_ok: list[_Side] = sides  # type: ignore[assignment]
+    if sum(int(s.supported.sum()) for s in sides_ok) < 10:
+        return None
+    med_in = [_median(s.c_in[s.supported]) for s in sides_ok]
+    med_out = [_median(s.c_out[s.supported]) for s in sides_ok]
+    walls = _consistent_refs(med_out, _median(np.concatenate([s.c_out[s.supported] for s in sides_ok])))
+    paper = _median(np.concatenate([s.c_in[s.supported] for s in sides_ok]))
+    walls_arr = np.array(walls, np.float32)
+    lam = settings.unsupported_penalty
+    score, effs, occluded_by_side, details = 0.0, [], [], []
+    for k, s in enumerate(sides_ok):
+        # Occluders (sleeves, hair, skin, tape) look like neither the wall nor the paper.
+        # The paper reference is this side's own inside (a dark half or header
+        # band elsewhere must not make a dark head here look like paper).
+        own = med_in[k] if np.all(np.isfinite(med_in[k])) else paper
+        known = np.array(walls + ([own] if np.all(np.isfinite(own)) else []), np.float32)
+        occluded = ~s.supported & _far(s.c_in, known) & _far(s.c_out, known)
+        # An edge with a non-wall outside is an occluder's outline over the paper.
+        not_wall = s.supported & _far(s.c_out, walls_arr)
+        raw, nw, o = float(s.supported.mean()), float(not_wall.mean()), float(occluded.mean())
+        # Unsupported through text or figures: the side cuts across poster content.
+        b = float((~s.supported & ~occluded & s.busy).mean())
+        plain = max(0.0, 1.0 - raw - o - b)
+        if raw < 0.1 or raw + o < 0.4:
+            return None
+        good = raw - nw
+        if _wall_inside(k, med_in, med_out, s):
+            # Wall inside, something lighter outside: the far edge of a
+            # neighbouring poster seen across the gap, not our poster's side.
+            good, nw, o = 0.3 * good, 0.3 * nw, 0.0
+        # Text or figures just outside: the side runs through a poster, not around it.
+        bo = float((s.dens_out > 0.12).mean())
+        score += s.length * (good + 0.3 * nw - 0.1 * o - lam * plain - 1.0 * b - 0.5 * bo)
+        effs.append(good + 0.3 * nw + 0.6 * o)
+        occluded_by_side.append(occluded)
+        details.append({"support": raw, "not_wall": nw, "occluded": o, "busy": b, "plain": plain, "busy_out": bo})
+    perimeter = sum(s.length for s in sides_ok)
+    phantoms = _phantom_corners(sides_ok, occluded_by_side)
+    score -= 0.15 * perimeter * phantoms
+    texture = _texture_factor(work, quad, sides_ok)
+    h, w = work.gray.shape
+    score = score / (2.0 * (w + h)) * texture
+    lengths = np.array([s.length for s in sides_ok])
+    eff = np.array(effs)
+    mean_eff = float((eff * lengths).sum() / lengths.sum())
+    conf = float(np.clip((0.6 * mean_eff + 0.4 * eff.min()) * min(1.0, texture / 0.8), 0, 1))
+    return _Candidate(quad=quad, score=score, confidence=conf,
+                      details={"sides": details, "phantom_corners": phantoms, "texture": texture})
+
+
+def _median(colours: np.ndarray) -> np.ndarray:
+    if len(colours) == 0:
+        return np.full(3, np.nan, np.float32)
+    return np.median(colours, axis=0)
+
+
+def _consistent_refs(per_side: list[np.ndarray], overall: np.ndarray) -> list[np.ndarray]:
+    """Overall colour plus per-side colours (lighting drifts across the photo).
+
+    A side whose colour disagrees with the overall one (its outside is mostly
+    an occluder) is not trusted as a reference.
+    """
+    refs = [overall]
+    for med in per_side:
+        if np.all(np.isfinite(med)) and _dist(med, overall) < _COLOUR_TOL:
+            refs.append(med)
+    return [r for r in refs if np.all(np.isfinite(r))]
+
+
+def _dist(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.linalg.norm((a - b) * _LAB_WEIGHTS))
+
+
+def _far(colours: np.ndarray, refs: np.ndarray) -> np.ndarray:
+    """True where a colour is farther than the tolerance from every reference."""
+    if len(refs) == 0:
+        return np.ones(len(colours), bool)
+    diff = (colours[:, None, :] - refs[None, :, :]) * _LAB_WEIGHTS
+    return (np.einsum("nrc,nrc->nr", diff, diff) > _COLOUR_TOL ** 2).all(axis=1)
+
+
+def _wall_inside(k: int, med_in: list[np.ndarray], med_out: list[np.ndarray], side: _Side) -> bool:
+    """Does side k look like wall inside, and like something lighter (paper) outside?
+
+    The wall colour is read outside the two adjacent sides. Paper is lighter
+    than the wall it hangs on, so a real side never looks like this.
+    """
+    if side.supported.sum() < 10:
+        return False
+    refs = [m for m in (med_out[(k - 1) % 4], med_out[(k + 1) % 4]) if np.all(np.isfinite(m))]
+    if not refs:
+        return False
+    wall = np.mean(refs, axis=0)
+    d_in = float(np.linalg.norm(med_in[k] - wall))
+    d_out = float(np.linalg.norm(med_out[k] - wall))
+    return d_in < 22.0 and d_in + 12.0 < d_out and med_out[k][0] > med_in[k][0] + 3.0
+
+
+def _phantom_corners(sides: list[_Side], occluded: list[np.ndarray]) -> int:
+    """Corners where both adjacent sides lack evidence and nothing hides them.
+
+    A real corner is either visible or behind something; one floating in
+    plain wall belongs to a quad stretched beyond the poster.
+    """
+    count = 0
+    for k in range(4):
+        a, b = sides[(k - 1) % 4], sides[k]  # a ends at corner k, b starts there
+        na, nb = max(4, len(a.supported) // 16), max(4, len(b.supported) // 16)
+        if (a.supported[-na:].mean() < 0.35 and b.supported[:nb].mean() < 0.35
+                and occluded[(k - 1) % 4][-na:].mean() < 0.5 and occluded[k][:nb].mean() < 0.5):
+            count += 1
+    return count
+
+
+def _texture_factor(work: _WorkImage, quad: np.ndarray, sides: list[_Side]) -> float:
+    """Posters carry text and figures; the wall just outside them is plain.
+
+    ~1 for "busy inside, calm outside"; lower for quads that enclose bare wall
+    or sit inside a larger busy area (a figure within a poster).
+    """
+    u = np.linspace(0.05, 0.95, 16)
+    uu, vv = np.meshgrid(u, u)
+    uu, vv = uu.ravel()[:, None], vv.ravel()[:, None]
+    tl, tr, br, bl = quad
+    pts = (1 - uu) * (1 - vv) * tl + uu * (1 - vv) * tr + uu * vv * br + (1 - uu) * vv * bl
+    dens_in = float(_sample(work.density, pts).mean())
+    dens_out = float(np.concatenate([s.dens_out for s in sides]).mean())
+    content = min(1.0, dens_in / 0.02)  # a page of text gives well over 2 % edge pixels
+    calm = 1.0 / (1.0 + max(0.0, dens_out - 0.3 * dens_in) / max(dens_in, 1e-3) * 2.0)
+    return float(0.3 + 0.7 * content * calm)
+
+
+# --------------------------------------------------------------------------- refinement
+
+
+def _refine_full_res(image: np.ndarray, quad: np.ndarray, scale: float) -> tuple[np.ndarray, bool]:
+    """Re-fit each side to the strongest aligned edge in a thin full-res band."""
+    inv = 1.0 / scale
+    half = max(3, int(round(2.5 * inv)))  # search +-2.5 work pixels
+    lines = []
+    refined_any = False
+    for k in range(4):
+        p, q = quad[k], quad[(k + 1) % 4]
+        fitted = _fit_side(image, p, q, half)
+        if fitted is None:
+            d = q - p
+            n = np.array([-d[1], d[0]]) / (np.linalg.norm(d) + 1e-12)
+            lines.append((n, float(n @ p)))
+        else:
+            lines.append(fitted)
+            refined_any = True
+    out = np.zeros((4, 2))
+    for k in range(4):
+        (n1, c1), (n2, c2) = lines[(k - 1) % 4], lines[k]
+        a = np.array([n1, n2])
+        if abs(np.linalg.det(a)) < 1e-9:
+            return quad, False
+        out[k] = np.linalg.solve(a, np.array([c1, c2]))
+    # Refinement moves corners by a few pixels; anything larger means it latched
+    # onto something else (an occluder's edge), so keep the coarse quad then.
+    if np.linalg.norm(out - quad, axis=1).max() > 4 * half:
+        return quad, False
+    return out, refined_any
+
+
+def _fit_side(image: np.ndarray, p: np.ndarray, q: np.ndarray, half: int) -> tuple[np.ndarray, float] | None:
+    d = q - p
+    length = float(np.linalg.norm(d))
+    if length < 10:
+        return None
+    d /= length
+    n = np.array([-d[1], d[0]])
+    n_samples = int(np.clip(length / 6, 30, 300))
+    sub = 4  # samples averaged along the side per bin: suppresses sensor noise
+    ts = np.linspace(0.04 * length, 0.96 * length, n_samples * sub)
+    offs = np.arange(-half, half + 1, dtype=np.float64)
+    base = p[None, :] + ts[:, None] * d[None, :]
+    pts = base[:, None, :] + offs[None, :, None] * n[None, None, :]
+    mapx = pts[..., 0].astype(np.float32)
+    mapy = pts[..., 1].astype(np.float32)
+    strip = cv2.remap(image, mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    lab = cv2.cvtColor(strip, cv2.COLOR_RGB2LAB).astype(np.float32)
+    chans = [lab[..., 0], lab[..., 2] * 2.0]
+    best_pts: np.ndarray | None = None
+    best_strength = 0.0
+    for ch in chans:
+        prof = ch.reshape(n_samples, sub, -1).mean(1)
+        prof = cv2.GaussianBlur(prof, (0, 0), sigmaX=max(1.0, half / 6), sigmaY=0.1)
+        der = np.abs(np.diff(prof, axis=1))
+        arg = der.argmax(1)
+        peak = der[np.arange(n_samples), arg]
+        thr = max(2.0, 0.5 * float(np.median(peak)))
+        good = (peak >= thr) & (arg > 0) & (arg < der.shape[1] - 1)
+        if good.sum() < 0.3 * n_samples:
+            continue
+        # Parabolic sub-pixel peak position.
+        ia = arg[good]
+        rows = np.flatnonzero(good)
+        y0, y1, y2 = der[rows, ia - 1], der[rows, ia], der[rows, ia + 1]
+        denom = y0 - 2 * y1 + y2
+        frac = np.where(np.abs(denom) > 1e-6, 0.5 * (y0 - y2) / denom, 0.0)
+        off = offs[0] + ia + 0.5 + np.clip(frac, -0.5, 0.5)
+        tc = ts.reshape(n_samples, sub).mean(1)[rows]
+        pts2 = p[None, :] + tc[:, None] * d[None, :] + off[:, None] * n[None, :]
+        strength = float(np.median(peak[good])) * good.mean()
+        if strength > best_strength:
+            best_strength, best_pts = strength, pts2
+    if best_pts is None:
+        return None
+    # Robust fit: iteratively drop points far from the current line.
+    pts_fit = best_pts
+    nn, cc = n, float(n @ p)
+    for tol in (3.0 * half, 1.0 * half, 0.4 * half):
+        res = np.abs(pts_fit @ nn - cc)
+        inl = pts_fit[res <= max(tol, 1.5)]
+        if len(inl) < 0.25 * n_samples:
+            return None
+        vx, vy, x0, y0 = cv2.fitLine(inl.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+        nn = np.array([-vy, vx], dtype=np.float64)
+        if nn @ n < 0:
+            nn = -nn
+        cc = float(nn @ np.array([x0, y0]))
+        pts_fit = best_pts
+    return nn, cc
+
+
+# --------------------------------------------------------------------------- warping
+
+
+def warp_poster(image: np.ndarray, corners: Corners, *, max_side: int | None = None) -> np.ndarray:
+    """Perspective-correct the quad *corners* of *image* to an upright rectangle.
+
+    The output size follows the quad's mean side lengths, with the aspect ratio
+    corrected for perspective foreshortening when the camera geometry can be
+    recovered from the quad (see ``geometry.poster_aspect``); *max_side* caps
+    the long side so callers that only need a web-sized or OCR-sized copy never
+    build a full-resolution one.
+    """
+    src = as_quad(corners).astype(np.float32)
+    tl, tr, br, bl = src
+    width = (np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2
+    height = (np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2
+    if is_convex(src) and corner_angles(src).min() > 30:
+        aspect = poster_aspect(src, (image.shape[1], image.shape[0]))
+        if aspect is not None and 0.2 < aspect < 5:
+            # Keep the area, fix the shape: foreshortening shrinks one side.
+            area = width * height
+            width, height = np.sqrt(area * aspect), np.sqrt(area / aspect)
+    scale = 1.0
+    if max_side is not None and max(width, height) > max_side:
+        scale = max_side / max(width, height)
+    w, h = max(1, round(width * scale)), max(1, round(height * scale))
+    dst = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], dtype=np.float32)
+    matrix = cv2.getPerspectiveTransform(src, dst)
+    return cv2.warpPerspective(image, matrix, (w, h), flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)

@@ -146,12 +146,12 @@ def test_unedited_caption_follows_title_edited_does_not(folder: Path) -> None:
 
 
 def test_vanished_photo_keeps_entry_and_new_photo_is_appended(folder: Path) -> None:
-    _, path = extract(folder, [result("img/IMG_2.jpg", "Two"), result("img/IMG_3.jpg", "Three")])
+    _, path = extract(folder, [result("img/IMG_2.jpg", "Two", sha="2" * 64), result("img/IMG_3.jpg", "Three")])
     draft = load_draft(path)
     draft.data["posters"][0]["comment"] = "keep me"
     save_draft(draft, path)
-    (folder / "img" / "IMG_2.jpg").unlink()
-    report, _ = extract(folder, [result("img/IMG_3.jpg", "Three"), result("img/IMG_1.HEIC", "One")])
+    (folder / "img" / "IMG_2.jpg").unlink()  # deleted, not renamed: IMG_1 has other bytes
+    report, _ = extract(folder, [result("img/IMG_3.jpg", "Three"), result("img/IMG_1.HEIC", "One", sha="1" * 64)])
     assert (report.added, report.updated, report.missing) == (1, 1, 1)
     posters = load_draft(path).posters()
     # Existing order kept, the new photo appended even though its name sorts first.
@@ -161,7 +161,7 @@ def test_vanished_photo_keeps_entry_and_new_photo_is_appended(folder: Path) -> N
     assert gone.comment == "keep me" and gone.title == "Two" and gone.corners is not None
     # It comes back: refreshed normally.
     (folder / "img" / "IMG_2.jpg").write_bytes(b"back")
-    report, _ = extract(folder, [result("img/IMG_2.jpg", "Two Again")])
+    report, _ = extract(folder, [result("img/IMG_2.jpg", "Two Again", sha="2" * 64)])
     back = load_draft(path).posters()[0]
     assert (back.status, back.message, back.title, back.comment) == ("ok", "", "Two Again", "keep me")
     assert report.missing == 0

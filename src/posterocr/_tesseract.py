@@ -22,7 +22,8 @@ import numpy as np
 from .exceptions import MissingDependency, OcrError
 
 EXECUTABLE = "tesseract"
-INSTALL_HINT = "tesseract not found on PATH; install it: sudo apt-get install tesseract-ocr (macOS: brew install tesseract)"
+INSTALL_HINT = ("tesseract not found on PATH; install it: sudo apt-get install tesseract-ocr "
+                "(macOS: brew install tesseract)")
 
 # How many times Tesseract was started in this process.  Tests read it to
 # check that a cached re-run does no OCR at all.

@@ -5,6 +5,7 @@ This is the one place where exceptions become exit codes (see ``main``).
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -44,8 +45,8 @@ def extract_command(photos_dir: Path, draft: Path, jobs: int | None) -> None:
             progress.close()
     for path, why in report.skipped:
         _echo_err(f"posterocr: {path}: {why}")
-    for result in report.failed:
-        _echo_err(f"posterocr: failed: {result.error}")
+    for message in report.merge.messages:  # flagged, failed and missing photos, one line each
+        _echo_err(f"posterocr: {message}")
     _echo_err(f"posterocr: {report.summary()}; draft: {draft}")
     if report.failed:
         raise _Exit(ExitCode.some_photos_failed)
@@ -75,19 +76,31 @@ class _Progress:
     """A progress line on stderr, only used when stderr is a terminal."""
 
     def __init__(self) -> None:
-        self.done = 0
+        self.shown = False
 
-    def step(self, result: PhotoResult) -> None:
-        self.done += 1
-        click.echo(f"\r{self.done} photos done ({result.photo})".ljust(78), err=True, nl=False)
+    def step(self, done: int, total: int, result: PhotoResult) -> None:
+        width = 30
+        bar = "#" * (width * done // max(total, 1))
+        line = f"\r[{bar:<{width}}] {done}/{total} {Path(result.photo).name}"
+        click.echo(line[:79].ljust(79), err=True, nl=False)
+        self.shown = True
 
     def close(self) -> None:
-        if self.done:
-            click.echo("\r" + " " * 78 + "\r", err=True, nl=False)
+        if self.shown:
+            click.echo("\r" + " " * 79 + "\r", err=True, nl=False)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    # SIGTERM (e.g. a closed terminal, `kill`) stops a run like Ctrl-C does: the draft is saved first.
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: the one place where exceptions become exit codes."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread: leave signals alone
+        previous = None
     try:
         cli.main(args=argv, prog_name="posterocr", standalone_mode=False)
     except _Exit as exc:
@@ -104,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return int(ExitCode.bad_input)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return int(ExitCode.ok)
 
 

@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .geometry import as_quad, corner_angles, fit_line_tls, is_convex, poster_aspect, to_corners
+from .geometry import (as_quad, corner_angles, fit_line_tls, is_convex, plausible_quads, poster_aspect, refine_quad,
+                       to_corners)
 from .records import Corners, Detection
 
 
@@ -42,8 +43,8 @@ class DetectSettings:
     lines_per_axis: int = 20  # strongest line hypotheses kept per orientation
     max_tilt_deg: float = 35.0  # a side may deviate this much from horizontal/vertical
     min_area_frac: float = 0.05  # smallest poster, as a share of the photo
-    candidates: int = 40  # quads given the full (occlusion-aware) evaluation
-    unsupported_penalty: float = 0.6  # cost of a side pixel over plain wall/paper without an edge
+    candidates: int = 25  # quads given the full (occlusion-aware) evaluation
+    unsupported_penalty: float = 1.0  # cost of a side pixel crossing bare wall or blank paper
     min_confidence: float = 0.45  # below this: found=False, whole photo returned
     refine: bool = True  # re-fit sides on the full-resolution photo
 
@@ -55,13 +56,13 @@ DEFAULT_SETTINGS = DetectSettings()
 _SUPPORT_OFFSETS = (-2, -1, 0, 1, 2)
 _COLOUR_OFFSET = 4.0  # work px either side of a line where "inside"/"outside" colours are read
 _TEXTURE_OFFSET = 12.0  # work px outside a side where the wall's texture is read
-_ROUGH_PENALTY = 0.1
-_TRACE: list | None = None
+_ROUGH_PENALTY = 0.1  # stage-1 cost of unsupported side length (lenient: hidden sides)
 _SIDE_STEP = 2  # work px between evaluated samples along a side
 # Lightness counts a third in colour comparisons: shading across a wall
 # changes lightness far more than hue.
 _LAB_WEIGHTS = np.array([0.35, 1.0, 1.0], np.float32)
 _COLOUR_TOL = 15.0
+_SAME_SURFACE = 5.0  # Lab distance across a line below which both sides are one surface
 
 
 @dataclass
@@ -81,7 +82,7 @@ class _Line:
 class _WorkImage:
     rgb: np.ndarray
     gray: np.ndarray  # uint8 L*
-    lab: np.ndarray  # float32 Lab, lightly blurred, for colour comparisons
+    lab: np.ndarray  # uint8 Lab, box-blurred, for colour comparisons
     lsd_inputs: tuple[np.ndarray, ...]  # uint8 images LSD runs on
     grads: tuple[tuple[np.ndarray, np.ndarray, float], ...]  # (gx, gy, edge threshold) per channel
     density: np.ndarray  # float32 share of Canny edge pixels in a 9x9 window
@@ -96,11 +97,12 @@ class _LineData:
     t0: float  # line parameter of sample 0
     support: np.ndarray  # bool: aligned edge evidence
     cum: np.ndarray  # cumulative support count, len = samples + 1
-    lab_pos: np.ndarray  # (T, 3) colour at +_COLOUR_OFFSET along n
-    lab_neg: np.ndarray  # (T, 3) colour at -_COLOUR_OFFSET along n
-    busy: np.ndarray  # bool: text-like texture on the line
-    dens_pos: np.ndarray  # edge density at +_TEXTURE_OFFSET along n
-    dens_neg: np.ndarray
+    # Filled in by _add_colours for the lines that are kept:
+    lab_pos: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (T, 3) colour at +_COLOUR_OFFSET along n
+    lab_neg: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (T, 3) colour at -_COLOUR_OFFSET along n
+    busy: np.ndarray = field(default_factory=lambda: np.zeros(0))  # bool: text-like texture on the line
+    dens_pos: np.ndarray = field(default_factory=lambda: np.zeros(0))  # edge density at +_TEXTURE_OFFSET (or 2.5x that) along n, the larger
+    dens_neg: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass
@@ -126,15 +128,19 @@ def find_poster(image: np.ndarray, settings: DetectSettings = DEFAULT_SETTINGS) 
     if not candidates:
         return Detection(corners=whole, confidence=0.0, found=False, method="none")
     best = candidates[0]
-    if best.confidence < settings.min_confidence:
-        return Detection(corners=whole, confidence=best.confidence, found=False, method="lines")
+    # Busy surroundings (a close-up inside a poster, a figure) lower the
+    # confidence; a poster on a wall has surroundings well under half as busy.
+    ratio = _surround_ratio(work, best.quad)
+    confidence = best.confidence * float(np.clip(1.0 - (ratio - 0.4) / 0.6, 0.3, 1.0))
+    if confidence < settings.min_confidence:
+        return Detection(corners=whole, confidence=confidence, found=False, method="lines")
     quad_full = best.quad / work.scale
     method = "lines"
     if settings.refine:
-        quad_full, refined = _refine_full_res(image, quad_full, work.scale)
+        quad_full, refined = refine_quad(image, quad_full, search=max(3, round(2.5 / work.scale)))
         if refined:
             method += "+refined"
-    return Detection(corners=to_corners(quad_full), confidence=best.confidence, found=True, method=method)
+    return Detection(corners=to_corners(quad_full), confidence=confidence, found=True, method=method)
 
 
 # --------------------------------------------------------------------------- preparation
@@ -142,9 +148,16 @@ def find_poster(image: np.ndarray, settings: DetectSettings = DEFAULT_SETTINGS) 
 
 def _prepare(image: np.ndarray, settings: DetectSettings) -> _WorkImage:
     h, w = image.shape[:2]
-    scale = min(1.0, settings.work_long_side / max(h, w))
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    rgb = cv2.resize(image, size, interpolation=cv2.INTER_AREA) if scale < 1 else image.copy()
+    # An integer reduction factor takes OpenCV's fast INTER_AREA path (3x
+    # quicker on 12 MP); the few pixels it drops at the right/bottom edge do
+    # not matter for finding a poster.
+    factor = max(1, round(max(h, w) / settings.work_long_side))
+    if factor > 1:
+        hh, ww = h // factor, w // factor
+        rgb = cv2.resize(image[: hh * factor, : ww * factor], (ww, hh), interpolation=cv2.INTER_AREA)
+    else:
+        rgb = image.copy()
+    scale = 1.0 / factor
     lab8 = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
     gray = lab8[:, :, 0]
     g = gray.astype(np.float32)
@@ -155,7 +168,7 @@ def _prepare(image: np.ndarray, settings: DetectSettings) -> _WorkImage:
     b = lab8[:, :, 2].astype(np.float32)
     # Centred on the median so the wall/paper difference is stretched while
     # tape and skin simply saturate.
-    chroma = np.clip((b - float(np.median(b))) * 4.0 + 128.0, 0, 255).astype(np.uint8)
+    chroma = np.clip((b - float(np.median(b[::4, ::4]))) * 4.0 + 128.0, 0, 255).astype(np.uint8)
     grads = []
     for channel in (g, b * 2.0):
         blurred = cv2.GaussianBlur(channel, (0, 0), 1.0)
@@ -168,7 +181,7 @@ def _prepare(image: np.ndarray, settings: DetectSettings) -> _WorkImage:
         grads.append((gx, gy, max(4.0, 1.5 * noise)))
     edges = cv2.Canny(gray, 40, 100)
     density = cv2.boxFilter((edges > 0).astype(np.float32), -1, (9, 9))
-    lab = cv2.GaussianBlur(lab8, (0, 0), 1.5).astype(np.float32)
+    lab = cv2.blur(lab8, (5, 5))  # colour comparisons want area averages, not pixels
     return _WorkImage(rgb=rgb, gray=gray, lab=lab, lsd_inputs=(boosted, chroma), grads=tuple(grads),
                       density=density, scale=scale)
 
@@ -188,10 +201,14 @@ def _segments(work: _WorkImage, settings: DetectSettings) -> np.ndarray:
     lsd = cv2.createLineSegmentDetector()
     min_len = settings.min_segment_frac * max(work.gray.shape)
     found = []
-    for channel in work.lsd_inputs:
-        lines = lsd.detect(channel)[0]
+    for k, channel in enumerate(work.lsd_inputs):
+        # Colour edges are soft (chroma is blurred by demosaicing and JPEG),
+        # so the chroma image is searched at half size: a quarter of the cost.
+        half = k > 0
+        img = cv2.resize(channel, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA) if half else channel
+        lines = lsd.detect(img)[0]
         if lines is not None:
-            found.append(lines.reshape(-1, 4))
+            found.append(lines.reshape(-1, 4) * (2.0 if half else 1.0))
     if not found:
         return np.zeros((0, 4), np.float32)
     segs = np.concatenate(found).astype(np.float64)
@@ -210,11 +227,6 @@ def _line_hypotheses(work: _WorkImage, settings: DetectSettings) -> tuple[list[_
     tilt_v = np.abs(ang - 90.0)
     h_lines = _cluster(segs[tilt_h <= settings.max_tilt_deg], horizontal=True, settings=settings)
     v_lines = _cluster(segs[tilt_v <= settings.max_tilt_deg], horizontal=False, settings=settings)
-    # Order H lines top to bottom and V lines left to right (at the image centre)
-    # so quads can be enumerated as index pairs.
-    hh, ww = work.gray.shape
-    h_lines.sort(key=lambda ln: (ln.c - ln.n[0] * ww / 2) / ln.n[1])
-    v_lines.sort(key=lambda ln: (ln.c - ln.n[1] * hh / 2) / ln.n[0])
     return h_lines, v_lines
 
 
@@ -248,7 +260,7 @@ def _cluster(segs: np.ndarray, *, horizontal: bool, settings: DetectSettings) ->
         # Rank by root-sum-square length: an edge made of a few long segments
         # beats a text baseline made of many short ones with the same total.
         lines.append(_Line(n=n, c=c, weight=float(np.sqrt((lengths[members] ** 2).sum()))))
-        if len(lines) >= 4 * settings.lines_per_axis:
+        if len(lines) >= 3 * settings.lines_per_axis:
             break
     lines.sort(key=lambda ln: -ln.weight)
     lines = _dedupe(lines)
@@ -256,73 +268,88 @@ def _cluster(segs: np.ndarray, *, horizontal: bool, settings: DetectSettings) ->
         dd = ln.d
         if (horizontal and dd[0] < 0) or (not horizontal and dd[1] < 0):
             ln.n, ln.c = -ln.n, -ln.c
-    return lines[: settings.lines_per_axis]
+    return lines[: 2 * settings.lines_per_axis]
 
 
 def _dedupe(lines: list[_Line]) -> list[_Line]:
     """Drop weaker lines that are near-duplicates of stronger ones (both edges of a thin line)."""
     kept: list[_Line] = []
+    kept_n = np.zeros((0, 2))
+    kept_c = np.zeros(0)
+    cos_tol = np.cos(np.radians(2.0))
     for ln in lines:
-        dup = False
-        for k in kept:
-            if abs(float(ln.n @ k.n)) > np.cos(np.radians(2.0)):
-                sign = 1.0 if ln.n @ k.n > 0 else -1.0
-                if abs(ln.c - sign * k.c) < 2.0:
-                    dup = True
-                    break
-        if not dup:
+        dots = kept_n @ ln.n
+        dup = (np.abs(dots) > cos_tol) & (np.abs(ln.c - np.sign(dots) * kept_c) < 2.0)
+        if not dup.any():
             kept.append(ln)
+            kept_n = np.vstack([kept_n, ln.n])
+            kept_c = np.append(kept_c, ln.c)
     return kept
 
 
 # --------------------------------------------------------------------------- line sampling
 
 
-def _line_data(work: _WorkImage, line: _Line, margin: float) -> _LineData:
-    """Sample evidence along the whole line across the (margin-extended) image.
+def _lines_data(work: _WorkImage, lines: list[_Line], margin: float) -> list[_LineData]:
+    """Sample edge support along whole lines across the (margin-extended) image, all lines at once.
 
     A sample is supported when the gradient across the line, averaged over a
     few pixels along it, clearly exceeds both the noise floor and the gradient
     along the line (text and clutter have strong gradients in every direction).
+    Colours and texture are added later, only for the lines that are kept.
     """
+    if not lines:
+        return []
     h, w = work.gray.shape
-    n, d = line.n, line.d
-    origin = n * line.c
+    n = np.array([ln.n for ln in lines])  # (L, 2)
+    d = np.stack([-n[:, 1], n[:, 0]], axis=1)
+    origin = n * np.array([ln.c for ln in lines])[:, None]
     box = np.array([[-margin, -margin], [w + margin, -margin], [w + margin, h + margin], [-margin, h + margin]])
-    ts = (box - origin) @ d
-    t0, t1 = float(ts.min()), float(ts.max())
-    t = np.arange(t0, t1 + 1.0)
-    pts = origin[None, :] + t[:, None] * d[None, :]
+    ts = d @ box.T  # (L, 4): parameters of the box corners (origin . d is 0)
+    t0 = ts.min(axis=1)
+    count = np.floor(ts.max(axis=1) - t0).astype(int) + 1
+    t = t0[:, None] + np.arange(count.max())[None, :]  # (L, T), padded past each line's end
+    pts = origin[:, None, :] + t[..., None] * d[:, None, :]  # (L, T, 2)
     offs = np.array(_SUPPORT_OFFSETS, np.float64)
-    grid = pts[None, :, :] + offs[:, None, None] * n[None, None, :]  # (offsets, samples, 2)
-    xi = np.rint(grid[..., 0]).astype(int)
-    yi = np.rint(grid[..., 1]).astype(int)
+    grid = pts[:, None] + offs[None, :, None, None] * n[:, None, None, :]  # (L, O, T, 2)
+    xi = np.rint(grid[..., 0]).astype(np.int32)
+    yi = np.rint(grid[..., 1]).astype(np.int32)
     inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
-    xi = np.clip(xi, 0, w - 1)
-    yi = np.clip(yi, 0, h - 1)
-    support = np.zeros(len(t), bool)
+    flat_idx = np.clip(yi, 0, h - 1) * w + np.clip(xi, 0, w - 1)
+    nx, ny = n[:, 0, None, None].astype(np.float32), n[:, 1, None, None].astype(np.float32)
+    support = np.zeros(t.shape, bool)
     for gx_map, gy_map, thr in work.grads:
-        gx, gy = gx_map[yi, xi], gy_map[yi, xi]
-        g_n = _smooth_rows(gx * n[0] + gy * n[1])
-        g_t = _smooth_rows(np.abs(gx * d[0] + gy * d[1]))
-        ok = (np.abs(g_n) >= thr) & (np.abs(g_n) >= 1.5 * g_t) & inside
-        support |= ok.any(axis=0)
-    return _LineData(
-        line=line, t0=t0, support=support, cum=np.concatenate([[0], np.cumsum(support)]).astype(np.float64),
-        lab_pos=_sample(work.lab, pts + _COLOUR_OFFSET * n), lab_neg=_sample(work.lab, pts - _COLOUR_OFFSET * n),
-        busy=_sample(work.density, pts) > 0.12,
-        dens_pos=_sample(work.density, pts + _TEXTURE_OFFSET * n),
-        dens_neg=_sample(work.density, pts - _TEXTURE_OFFSET * n))
+        gx, gy = np.take(gx_map, flat_idx), np.take(gy_map, flat_idx)
+        g_n = np.abs(_smooth_rows(gx * nx + gy * ny))
+        g_t = _smooth_rows(np.abs(gy * nx - gx * ny))  # d = (-ny, nx)
+        support |= ((g_n >= thr) & (g_n >= 1.5 * g_t) & inside).any(axis=1)
+    out = []
+    for i, ln in enumerate(lines):
+        sup = support[i, : count[i]]
+        out.append(_LineData(line=ln, t0=float(t0[i]), support=sup, cum=np.concatenate([[0.0], np.cumsum(sup)])))
+    return out
+
+
+def _add_colours(work: _WorkImage, data: list[_LineData]) -> None:
+    """Colours either side of each kept line, and texture on and beyond it."""
+    for ld in data:
+        n, d = ld.line.n, ld.line.d
+        pts = (n * ld.line.c)[None, :] + (ld.t0 + np.arange(len(ld.support)))[:, None] * d[None, :]
+        ld.lab_pos = _sample(work.lab, pts + _COLOUR_OFFSET * n).astype(np.float32)
+        ld.lab_neg = _sample(work.lab, pts - _COLOUR_OFFSET * n).astype(np.float32)
+        ld.busy = _sample(work.density, pts) > 0.12
+        # Texture a little and a good way outside: text rows have blank gaps between them.
+        ld.dens_pos = np.maximum(_sample(work.density, pts + _TEXTURE_OFFSET * n),
+                                 _sample(work.density, pts + 2.5 * _TEXTURE_OFFSET * n))
+        ld.dens_neg = np.maximum(_sample(work.density, pts - _TEXTURE_OFFSET * n),
+                                 _sample(work.density, pts - 2.5 * _TEXTURE_OFFSET * n))
 
 
 def _smooth_rows(a: np.ndarray, k: int = 7) -> np.ndarray:
-    """Moving average of width k along the last axis (same length, shrinking at the ends)."""
-    c = np.concatenate([np.zeros(a.shape[:-1] + (1,)), np.cumsum(a, axis=-1)], axis=-1)
-    n = a.shape[-1]
-    idx = np.arange(n)
-    lo = np.clip(idx - k // 2, 0, n)
-    hi = np.clip(idx + k // 2 + 1, 0, n)
-    return (c[..., hi] - c[..., lo]) / (hi - lo)
+    """Moving average of width k along the last axis."""
+    shape = a.shape
+    flat = np.ascontiguousarray(a.reshape(-1, shape[-1]), dtype=np.float32)
+    return cv2.blur(flat, (k, 1), borderType=cv2.BORDER_REPLICATE).reshape(shape)
 
 
 def _sample(img: np.ndarray, pts: np.ndarray) -> np.ndarray:
@@ -350,8 +377,16 @@ def _candidates(work: _WorkImage, settings: DetectSettings) -> list[_Candidate]:
         return []
     h, w = work.gray.shape
     margin = 0.03 * max(h, w)
-    hdata = [_line_data(work, ln, margin) for ln in h_lines]
-    vdata = [_line_data(work, ln, margin) for ln in v_lines]
+    # LSD proposes; measured edge evidence along each line decides which are
+    # kept (table rules and text baselines also make long LSD lines).
+    hdata = _strongest(work, h_lines, margin, settings.lines_per_axis)
+    vdata = _strongest(work, v_lines, margin, settings.lines_per_axis)
+    # Order H lines top to bottom and V lines left to right (at the image centre)
+    # so quads can be enumerated as index pairs.
+    hdata.sort(key=lambda ld: (ld.line.c - ld.line.n[0] * w / 2) / ld.line.n[1])
+    vdata.sort(key=lambda ld: (ld.line.c - ld.line.n[1] * h / 2) / ld.line.n[0])
+    h_lines = [ld.line for ld in hdata]
+    v_lines = [ld.line for ld in vdata]
     nh, nv = len(h_lines), len(v_lines)
     # Intersections X[i, j] of H line i with V line j, and their parameters.
     hn = np.array([ln.n for ln in h_lines])
@@ -374,7 +409,7 @@ def _candidates(work: _WorkImage, settings: DetectSettings) -> list[_Candidate]:
         np.stack([xs[i1, j1], ys[i1, j1]], -1), np.stack([xs[i1, j2], ys[i1, j2]], -1),
         np.stack([xs[i2, j2], ys[i2, j2]], -1), np.stack([xs[i2, j1], ys[i2, j1]], -1),
     ], axis=1)  # (N, 4, 2) TL, TR, BR, BL
-    ok = _plausible(quads, w, h, margin, settings)
+    ok = plausible_quads(quads, (w, h), margin=margin, min_area_frac=settings.min_area_frac)
     if not ok.any():
         return []
     quads, i1, i2, j1, j2 = quads[ok], i1[ok], i2[ok], j1[ok], j2[ok]
@@ -393,7 +428,8 @@ def _candidates(work: _WorkImage, settings: DetectSettings) -> list[_Candidate]:
     side_len = np.linalg.norm(np.roll(quads, -1, axis=1) - quads, axis=2)
     rough = (side_len * (sup - _ROUGH_PENALTY * (1 - sup))).sum(1)
     rough[sup.min(1) < 0.1] = -np.inf
-    order = [k for k in np.argsort(-rough) if np.isfinite(rough[k])]
+    order = np.argsort(-rough)
+    order = order[np.isfinite(rough[order])][: 20 * settings.candidates]
 
     evaluated: list[_Candidate] = []
     chosen: list[np.ndarray] = []
@@ -404,8 +440,6 @@ def _candidates(work: _WorkImage, settings: DetectSettings) -> list[_Candidate]:
         if any(np.abs(quads[k] - c).max() < 3.0 for c in chosen):
             continue
         chosen.append(quads[k])
-        if _TRACE is not None:
-            _TRACE.append((len(chosen), quads[k]))
         sides = (hdata[i1[k]], vdata[j2[k]], hdata[i2[k]], vdata[j1[k]])
         cand = _evaluate(work, quads[k], sides, settings)
         if cand is not None:
@@ -414,26 +448,16 @@ def _candidates(work: _WorkImage, settings: DetectSettings) -> list[_Candidate]:
     return evaluated
 
 
-def _plausible(quads: np.ndarray, w: int, h: int, margin: float, settings: DetectSettings) -> np.ndarray:
-    """Vectorised geometric sanity checks on candidate quads (N, 4, 2)."""
-    inside = ((quads[..., 0] >= -margin) & (quads[..., 0] <= w + margin)
-              & (quads[..., 1] >= -margin) & (quads[..., 1] <= h + margin)).all(1)
-    e = np.roll(quads, -1, axis=1) - quads
-    e_next = np.roll(e, -1, axis=1)
-    convex = (e[:, :, 0] * e_next[:, :, 1] - e[:, :, 1] * e_next[:, :, 0] > 0).all(1)  # clockwise on screen
-    x, y = quads[..., 0], quads[..., 1]
-    area = 0.5 * np.abs((x * np.roll(y, -1, 1) - y * np.roll(x, -1, 1)).sum(1))
-    big = area >= settings.min_area_frac * w * h
-    lens = np.linalg.norm(e, axis=2)
-    cosang = (e * -np.roll(e, 1, axis=1)).sum(2) / (lens * np.roll(lens, 1, axis=1) + 1e-9)
-    angles_ok = (np.abs(cosang) <= np.cos(np.radians(55.0))).all(1)  # corners within 55..125 deg
-    # Opposite sides of a photographed rectangle converge only mildly.
-    dirs = e / (lens[..., None] + 1e-9)
-    par_tb = -(dirs[:, 0] * dirs[:, 2]).sum(1)
-    par_lr = -(dirs[:, 1] * dirs[:, 3]).sum(1)
-    parallel = (par_tb >= np.cos(np.radians(25))) & (par_lr >= np.cos(np.radians(25)))
-    short = lens.min(1) >= 0.1 * min(w, h)
-    return inside & convex & big & angles_ok & parallel & short
+def _strongest(work: _WorkImage, lines: list[_Line], margin: float, keep: int) -> list[_LineData]:
+    """Half the quota by LSD weight (long clean segments), the rest by measured support."""
+    data = _lines_data(work, lines, margin)  # lines come sorted by weight
+    chosen = data[: keep // 2]
+    for ld in sorted(data[keep // 2:], key=lambda ld: -ld.cum[-1]):
+        if len(chosen) >= keep:
+            break
+        chosen.append(ld)
+    _add_colours(work, chosen)
+    return chosen
 
 
 @dataclass
@@ -483,27 +507,36 @@ def _evaluate(work: _WorkImage, quad: np.ndarray, lines: tuple[_LineData, ...],
         # The paper reference is this side's own inside (a dark half or header
         # band elsewhere must not make a dark head here look like paper).
         own = med_in[k] if np.all(np.isfinite(med_in[k])) else paper
-        known = np.array(walls + ([own] if np.all(np.isfinite(own)) else []), np.float32)
-        occluded = ~s.supported & _far(s.c_in, known) & _far(s.c_out, known)
+        own_arr = np.array([own] if np.all(np.isfinite(own)) else [], np.float32).reshape(-1, 3)
+        out_not_wall = _far(s.c_out, walls_arr)
+        occluded = (~s.supported & out_not_wall & _far(s.c_out, own_arr)
+                    & _far(s.c_in, walls_arr) & _far(s.c_in, own_arr))
         # An edge with a non-wall outside is an occluder's outline over the paper.
-        not_wall = s.supported & _far(s.c_out, walls_arr)
+        not_wall = s.supported & out_not_wall
         raw, nw, o = float(s.supported.mean()), float(not_wall.mean()), float(occluded.mean())
         # Unsupported through text or figures: the side cuts across poster content.
         b = float((~s.supported & ~occluded & s.busy).mean())
-        plain = max(0.0, 1.0 - raw - o - b)
+        # The rest is plain. Where the two sides still differ a little, it is
+        # a faint edge (paper on a wall as light as itself); where they are
+        # the same surface, the side crosses bare wall or blank paper.
+        plain_mask = ~s.supported & ~occluded & ~s.busy
+        same = plain_mask & (np.linalg.norm(s.c_in - s.c_out, axis=1) < _SAME_SURFACE)
+        blank = float(same.mean())
+        plain = max(0.0, float(plain_mask.mean()) - blank)
         if raw < 0.1 or raw + o < 0.4:
             return None
         good = raw - nw
-        if _wall_inside(k, med_in, med_out, s):
+        swapped = _wall_inside(k, med_in, med_out, s)
+        if swapped:
             # Wall inside, something lighter outside: the far edge of a
             # neighbouring poster seen across the gap, not our poster's side.
             good, nw, o = 0.3 * good, 0.3 * nw, 0.0
         # Text or figures just outside: the side runs through a poster, not around it.
         bo = float((s.dens_out > 0.12).mean())
-        score += s.length * (good + 0.3 * nw - 0.1 * o - lam * plain - 1.0 * b - 0.5 * bo)
+        score += s.length * (good + 0.3 * nw - 0.1 * o - 0.5 * lam * plain - lam * blank - 1.0 * b - 1.0 * bo)
         effs.append(good + 0.3 * nw + 0.6 * o)
         occluded_by_side.append(occluded)
-        details.append({"support": raw, "not_wall": nw, "occluded": o, "busy": b, "plain": plain, "busy_out": bo})
+        details.append({"support": raw, "not_wall": nw, "occluded": o, "busy": b, "plain": plain, "blank": blank, "busy_out": bo, "swapped": bool(swapped)})
     perimeter = sum(s.length for s in sides_ok)
     phantoms = _phantom_corners(sides_ok, occluded_by_side)
     score -= 0.15 * perimeter * phantoms
@@ -519,9 +552,11 @@ def _evaluate(work: _WorkImage, quad: np.ndarray, lines: tuple[_LineData, ...],
 
 
 def _median(colours: np.ndarray) -> np.ndarray:
+    """Per-channel (upper) median; np.partition is far quicker than np.median here."""
     if len(colours) == 0:
         return np.full(3, np.nan, np.float32)
-    return np.median(colours, axis=0)
+    k = len(colours) // 2
+    return np.partition(colours, k, axis=0)[k]
 
 
 def _consistent_refs(per_side: list[np.ndarray], overall: np.ndarray) -> list[np.ndarray]:
@@ -563,7 +598,7 @@ def _wall_inside(k: int, med_in: list[np.ndarray], med_out: list[np.ndarray], si
     wall = np.mean(refs, axis=0)
     d_in = float(np.linalg.norm(med_in[k] - wall))
     d_out = float(np.linalg.norm(med_out[k] - wall))
-    return d_in < 22.0 and d_in + 12.0 < d_out and med_out[k][0] > med_in[k][0] + 3.0
+    return d_in < 22.0 and d_out > 2.0 * d_in + 6.0 and med_out[k][0] > med_in[k][0] + 3.0
 
 
 def _phantom_corners(sides: list[_Side], occluded: list[np.ndarray]) -> int:
@@ -600,100 +635,6 @@ def _texture_factor(work: _WorkImage, quad: np.ndarray, sides: list[_Side]) -> f
     return float(0.3 + 0.7 * content * calm)
 
 
-# --------------------------------------------------------------------------- refinement
-
-
-def _refine_full_res(image: np.ndarray, quad: np.ndarray, scale: float) -> tuple[np.ndarray, bool]:
-    """Re-fit each side to the strongest aligned edge in a thin full-res band."""
-    inv = 1.0 / scale
-    half = max(3, int(round(2.5 * inv)))  # search +-2.5 work pixels
-    lines = []
-    refined_any = False
-    for k in range(4):
-        p, q = quad[k], quad[(k + 1) % 4]
-        fitted = _fit_side(image, p, q, half)
-        if fitted is None:
-            d = q - p
-            n = np.array([-d[1], d[0]]) / (np.linalg.norm(d) + 1e-12)
-            lines.append((n, float(n @ p)))
-        else:
-            lines.append(fitted)
-            refined_any = True
-    out = np.zeros((4, 2))
-    for k in range(4):
-        (n1, c1), (n2, c2) = lines[(k - 1) % 4], lines[k]
-        a = np.array([n1, n2])
-        if abs(np.linalg.det(a)) < 1e-9:
-            return quad, False
-        out[k] = np.linalg.solve(a, np.array([c1, c2]))
-    # Refinement moves corners by a few pixels; anything larger means it latched
-    # onto something else (an occluder's edge), so keep the coarse quad then.
-    if np.linalg.norm(out - quad, axis=1).max() > 4 * half:
-        return quad, False
-    return out, refined_any
-
-
-def _fit_side(image: np.ndarray, p: np.ndarray, q: np.ndarray, half: int) -> tuple[np.ndarray, float] | None:
-    d = q - p
-    length = float(np.linalg.norm(d))
-    if length < 10:
-        return None
-    d /= length
-    n = np.array([-d[1], d[0]])
-    n_samples = int(np.clip(length / 6, 30, 300))
-    sub = 4  # samples averaged along the side per bin: suppresses sensor noise
-    ts = np.linspace(0.04 * length, 0.96 * length, n_samples * sub)
-    offs = np.arange(-half, half + 1, dtype=np.float64)
-    base = p[None, :] + ts[:, None] * d[None, :]
-    pts = base[:, None, :] + offs[None, :, None] * n[None, None, :]
-    mapx = pts[..., 0].astype(np.float32)
-    mapy = pts[..., 1].astype(np.float32)
-    strip = cv2.remap(image, mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    lab = cv2.cvtColor(strip, cv2.COLOR_RGB2LAB).astype(np.float32)
-    chans = [lab[..., 0], lab[..., 2] * 2.0]
-    best_pts: np.ndarray | None = None
-    best_strength = 0.0
-    for ch in chans:
-        prof = ch.reshape(n_samples, sub, -1).mean(1)
-        prof = cv2.GaussianBlur(prof, (0, 0), sigmaX=max(1.0, half / 6), sigmaY=0.1)
-        der = np.abs(np.diff(prof, axis=1))
-        arg = der.argmax(1)
-        peak = der[np.arange(n_samples), arg]
-        thr = max(2.0, 0.5 * float(np.median(peak)))
-        good = (peak >= thr) & (arg > 0) & (arg < der.shape[1] - 1)
-        if good.sum() < 0.3 * n_samples:
-            continue
-        # Parabolic sub-pixel peak position.
-        ia = arg[good]
-        rows = np.flatnonzero(good)
-        y0, y1, y2 = der[rows, ia - 1], der[rows, ia], der[rows, ia + 1]
-        denom = y0 - 2 * y1 + y2
-        frac = np.where(np.abs(denom) > 1e-6, 0.5 * (y0 - y2) / denom, 0.0)
-        off = offs[0] + ia + 0.5 + np.clip(frac, -0.5, 0.5)
-        tc = ts.reshape(n_samples, sub).mean(1)[rows]
-        pts2 = p[None, :] + tc[:, None] * d[None, :] + off[:, None] * n[None, :]
-        strength = float(np.median(peak[good])) * good.mean()
-        if strength > best_strength:
-            best_strength, best_pts = strength, pts2
-    if best_pts is None:
-        return None
-    # Robust fit: iteratively drop points far from the current line.
-    pts_fit = best_pts
-    nn, cc = n, float(n @ p)
-    for tol in (3.0 * half, 1.0 * half, 0.4 * half):
-        res = np.abs(pts_fit @ nn - cc)
-        inl = pts_fit[res <= max(tol, 1.5)]
-        if len(inl) < 0.25 * n_samples:
-            return None
-        vx, vy, x0, y0 = cv2.fitLine(inl.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
-        nn = np.array([-vy, vx], dtype=np.float64)
-        if nn @ n < 0:
-            nn = -nn
-        cc = float(nn @ np.array([x0, y0]))
-        pts_fit = best_pts
-    return nn, cc
-
-
 # --------------------------------------------------------------------------- warping
 
 
@@ -724,3 +665,25 @@ def warp_poster(image: np.ndarray, corners: Corners, *, max_side: int | None = N
     matrix = cv2.getPerspectiveTransform(src, dst)
     return cv2.warpPerspective(image, matrix, (w, h), flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_REPLICATE)
+
+
+def _surround_ratio(work: _WorkImage, quad: np.ndarray) -> float:
+    """Edge density in a wide band around the quad relative to inside it.
+
+    A poster hangs on a wall: its surroundings are plainer than its content.
+    A box found inside a poster (a close-up, a figure) has equally busy
+    surroundings.
+    """
+    f = 0.25  # a quarter of the work scale is plenty for area averages
+    h, w = work.density.shape
+    small = cv2.resize(work.density, (max(1, int(w * f)), max(1, int(h * f))), interpolation=cv2.INTER_AREA)
+    sh, sw = small.shape
+    inner = np.zeros((sh, sw), np.uint8)
+    cv2.fillConvexPoly(inner, np.round(quad * f).astype(np.int32), 1)
+    band = max(2, int(0.08 * max(sh, sw)))
+    outer = cv2.dilate(inner, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1, 2 * band + 1))) - inner
+    if inner.sum() == 0 or outer.sum() == 0:
+        return 1.0
+    d_in = float(small[inner > 0].mean())
+    d_out = float(small[outer > 0].mean())
+    return d_out / max(d_in, 1e-3)

@@ -23,34 +23,35 @@ Ownership rules (what makes user edits safe):
     prefilled form "Notes on N posters".
 * Existing entries keep the user's order; new photos are appended in file-name
   order. An entry whose photo vanished keeps everything and gets
-  ``measured.status: missing``; a photo that failed keeps its previous
+  ``measured.status: missing``; if a new photo with the vanished photo's sha256
+  turns up in the same run, the photo was renamed: the entry moves to the new
+  name (``measured.renamed_from``). A photo that failed keeps its previous
   measurements and gets ``status: failed``.
-* Saving is atomic (temp file in the same folder, fsync, ``os.replace``).
-* YAML syntax errors raise :class:`DraftError`; wrong value types are collected
-  as one-line problems (:meth:`Draft.problems`) and fall back to defaults.
+* Wrong value types are collected as one-line problems (:meth:`Draft.problems`),
+  fall back to defaults when read, and are never overwritten: the user fixes them.
+* The text the user typed is written back byte-for-byte wherever nothing changed,
+  and saving is atomic (``yamlio``). YAML syntax errors raise :class:`DraftError`
+  with line and column.
 """
 
 from __future__ import annotations
 
-import io
 import math
 import os
 import posixpath
 import re
-import stat
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
+from . import yamlio
 from .exceptions import DraftError, OutputError
 from .records import Corners, PhotoResult
+from .yamlio import write_atomic  # noqa: F401  (re-exported: render and webimages import it from here)
 
 HEADER = ("posterocr draft — edit caption, comment, link, skip, corners; "
           "re-running `posterocr extract` keeps your edits.")
@@ -85,7 +86,9 @@ class MergeReport:
     missing: int = 0
     failed: int = 0
     flagged: int = 0
-    messages: tuple[str, ...] = ()  # "photo: why" for every flagged, failed or missing entry
+    messages: tuple[str, ...] = ()  # "photo: why" for every flagged, failed, missing or renamed entry
+    renamed: int = 0  # entries moved to a photo's new name (also counted in updated)
+    problems: tuple[str, ...] = ()  # Draft.problems() after the merge: wrong types, duplicate entries
 
 
 def auto_subtitle(count: int) -> str:
@@ -102,78 +105,7 @@ def caption_from_title(title: str) -> str:
     return " ".join(str(title).split())
 
 
-# ---------------------------------------------------------------- YAML I/O
-
-
-def _yaml(indent: tuple[int, int, int] = (2, 4, 2)) -> YAML:
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True  # keep the user's quoting byte-for-byte
-    yaml.width = 4096  # never fold long titles or comments
-    yaml.allow_unicode = True
-    mapping, sequence, offset = indent
-    yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
-    return yaml
-
-
-def _guess_indent(text: str) -> tuple[int, int, int]:
-    """(mapping, sequence, offset) as the file uses them, so a save does not re-indent it."""
-    mapping, sequence, offset = 2, 4, 2
-    parent: int | None = None
-    found_map = found_seq = False
-    for line in text.splitlines():
-        body = line.lstrip(" ")
-        if not body or body.startswith("#"):
-            continue
-        lead = len(line) - len(body)
-        if body.startswith("- ") and parent is not None and not found_seq:
-            after = len(body) - len(body[1:].lstrip(" ")) - 1  # spaces after the dash
-            offset = lead - parent
-            sequence = offset + 1 + after
-            found_seq = True
-        elif parent is not None and lead > parent and not found_map and not body.startswith("-"):
-            mapping = lead - parent
-            found_map = True
-        parent = lead if body.rstrip().endswith(":") and not body.startswith("- ") else None
-        if found_map and found_seq:
-            break
-    if sequence < offset + 2 or mapping < 1:  # ruamel cannot write what we mis-guessed
-        return 2, 4, 2
-    return mapping, sequence, offset
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace *path* with *data* so readers see the old or the new file, never half of one.
-
-    Raises OSError; callers turn it into a user message. Keeps an existing file's mode.
-    """
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask  # what open() would have given a new file
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp_name, mode)
-        os.replace(tmp_name, path)
-    except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except FileNotFoundError:
-            pass
-        raise
-    try:  # persist the rename itself; some filesystems refuse, the data is safe either way
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass
+# ---------------------------------------------------------------- tree helpers
 
 
 def _flow(items: Iterable[Any]) -> CommentedSeq:
@@ -263,7 +195,23 @@ def _text(value: Any) -> str | None:
 
 
 def _norm_photo(photo: str) -> str:
-    return posixpath.normpath(photo.replace("\\", "/"))
+    """The key a photo is matched by. A backslash is a separator only where the OS says so:
+    on Linux and macOS it is an ordinary character of a file name."""
+    if os.sep == "\\" or os.altsep == "\\":
+        photo = photo.replace("\\", "/")
+    return posixpath.normpath(photo)
+
+
+def _exists(folder: Path, photo: str) -> bool:
+    """Whether the photo is there; False for names the OS rejects (too long, NUL) instead of raising."""
+    return os.path.exists(os.path.join(folder, photo))
+
+
+def _finite_quad(corners: Any) -> bool:
+    try:
+        return len(corners) == 4 and all(math.isfinite(float(v)) for point in corners for v in point)
+    except (TypeError, ValueError):
+        return False
 
 
 def _type_name(value: Any) -> str:
@@ -279,10 +227,13 @@ class Draft:
     """A loaded (or new) draft. ``data`` is the live ruamel tree; mutate it in place only."""
 
     def __init__(self, data: CommentedMap, *, path: Path | None = None,
-                 indent: tuple[int, int, int] = (2, 4, 2)) -> None:
+                 indent: tuple[int, int, int] = (2, 4, 2), source: yamlio.Source | None = None,
+                 bom: bool = False) -> None:
         self.data = data
         self.path = path
         self.indent = indent
+        self._source = source  # the text as loaded or last saved, to write back the user's bytes
+        self._bom = bom
 
     # -- construction
 
@@ -303,9 +254,8 @@ class Draft:
         return cls(data, path=path)
 
     def dump(self) -> str:
-        stream = io.StringIO()
-        _yaml(self.indent).dump(self.data, stream)
-        return stream.getvalue()
+        """The text a save writes: the loaded text where nothing changed (see ``yamlio``)."""
+        return yamlio.render(self.data, self.indent, self._source)[0]
 
     # -- structure
 
@@ -318,9 +268,12 @@ class Draft:
         if not isinstance(posters, list):
             raise DraftError(f"{self.path or 'draft'}: posters: must be a list of entries, got "
                              f"{_type_name(posters)}; fix the YAML (the draft was not changed)")
-        if posters.fa.flow_style():  # "posters: []" would otherwise stay flow style when filled
-            posters.fa.set_block_style()
         return posters
+
+    def check_mergeable(self) -> None:
+        """DraftError now if a merge would be refused, so extract fails before reading any photo."""
+        if "posters" in self.data and self.data["posters"] is not None:
+            self._posters_seq()
 
     def _entries(self) -> list[tuple[int, str, CommentedMap]]:
         """(index, normalised photo, entry) for every well-formed entry."""
@@ -336,46 +289,79 @@ class Draft:
     # -- merge
 
     def merge(self, results: Iterable[PhotoResult], *, draft_dir: Path) -> MergeReport:
-        """Fold extract results into the draft (see the module docstring for the rules)."""
+        """Fold extract results into the draft (see the module docstring for the rules).
+
+        Deterministic: the same draft and the same results, in any order, give the same bytes.
+        """
         posters = self._posters_seq()
-        by_photo: dict[str, list[CommentedMap]] = {}
+        by_photo: dict[str, list[CommentedMap]] = {}  # in draft order
         for _, photo, entry in self._entries():
             by_photo.setdefault(photo, []).append(entry)  # an entry copied by the user is refreshed too
-        counts = dict(added=0, updated=0, missing=0, failed=0, flagged=0)
-        messages: list[str] = []
-        latest = {_norm_photo(r.photo): r for r in results}  # a photo listed twice: the last result wins
+        latest: dict[str, PhotoResult] = {}
+        for result in results:
+            latest[_norm_photo(result.photo)] = result  # a photo listed twice: the last result wins
         new = sorted((p for p in latest if p not in by_photo), key=lambda p: (posixpath.basename(p), p))
+        gone = [p for p in by_photo if p not in latest and not _exists(draft_dir, p)]
+        renamed = _pair_renames(gone, new, by_photo, latest)
+        for old, photo in renamed.items():
+            new.remove(photo)
+            entries = by_photo.pop(old)
+            for entry in entries:
+                _set_in_place(entry, "photo", photo)
+                if not isinstance(entry.get("measured"), dict):
+                    entry["measured"] = CommentedMap()
+                entry["measured"]["renamed_from"] = DoubleQuotedScalarString(old)
+            by_photo[photo] = entries
+        if new and posters.fa.flow_style():  # "posters: []" would otherwise stay flow style when filled
+            posters.fa.set_block_style()
         for photo in new:  # appended in file-name order, after the user's own order
             by_photo[photo] = [_new_entry(latest[photo])]
             posters.append(by_photo[photo][0])
+
+        counts = dict(added=0, updated=0, missing=0, failed=0, flagged=0)
+        why: dict[str, str] = {}  # photo -> message for the report
         for photo, result in latest.items():
             for entry in by_photo[photo]:
                 status, message = _refresh(entry, result)
             counts["added" if photo in new else "updated" if status != "failed" else "failed"] += 1
             counts["failed"] += photo in new and status == "failed"
             counts["flagged"] += status == "flagged"
-            if status != "ok":
-                messages.append(f"{photo}: {message}")
-        for photo, entries in by_photo.items():
-            if photo in latest or (draft_dir / photo).exists():
+            if status != "ok" or photo in renamed.values():
+                why[photo] = message
+        missing = "photo file is gone: {photo}; restore it, or delete this entry / set skip: true"
+        for photo in gone:
+            if photo in renamed:
                 continue
-            message = f"photo not found at {photo}; put it back, or delete this entry (or set skip: true)"
-            for entry in entries:
+            message = missing.format(photo=photo)
+            for entry in by_photo[photo]:
                 if not isinstance(entry.get("measured"), dict):
                     entry["measured"] = CommentedMap()
-                entry["measured"]["status"] = "missing"
-                entry["measured"]["message"] = DoubleQuotedScalarString(message)
+                _set_in_place(entry["measured"], "status", "missing")
+                _set_in_place(entry["measured"], "message", DoubleQuotedScalarString(message))
             counts["missing"] += 1
-            messages.append(f"{photo}: {message}")
+            if not all(entry.get("skip") is True for entry in by_photo[photo]):  # skip: true = acknowledged
+                why[photo] = message
         self._refresh_subtitle()
-        return MergeReport(**counts, messages=tuple(messages))
+        messages = [f"{photo}: {why[photo]}" for photo in by_photo if photo in why]
+        messages += [p for p in self._duplicates() if p not in messages]
+        return MergeReport(**counts, messages=tuple(messages), renamed=len(renamed),
+                           problems=tuple(self.problems()))
 
     def _refresh_subtitle(self) -> None:
         page = self.data.get("page")
         if not isinstance(page, dict):
             return
         if is_auto_subtitle(page.get("subtitle")):
-            page["subtitle"] = auto_subtitle(sum(1 for p in self.posters() if not p.skip))
+            _set_in_place(page, "subtitle", auto_subtitle(sum(1 for p in self.posters() if not p.skip)))
+
+    def _duplicates(self) -> list[str]:
+        """One line per photo that has more than one entry."""
+        where: dict[str, list[int]] = {}
+        for i, photo, _ in self._entries():
+            where.setdefault(photo, []).append(i + 1)
+        return [f"{photo}: listed {len(at)} times in posters (entries {', '.join(map(str, at))}); "
+                "keep one entry and delete the others (extract refreshes every copy)"
+                for photo, at in where.items() if len(at) > 1]
 
     # -- reading
 
@@ -462,7 +448,7 @@ class Draft:
                                 f"…; got {_type_name(entry)}")
             else:
                 problems.append(f"{where}: posters entry {i + 1}: photo: missing or not a file path")
-        return problems
+        return problems + self._duplicates()
 
     validate = problems
 
@@ -476,6 +462,27 @@ class Draft:
 
 
 # ---------------------------------------------------------------- entries
+
+
+def _pair_renames(gone: list[str], new: list[str], by_photo: dict[str, list[CommentedMap]],
+                  latest: dict[str, PhotoResult]) -> dict[str, str]:
+    """old photo -> new photo, for vanished photos whose sha256 a new photo of this run has.
+
+    Vanished photos are taken in draft order, new ones in file-name order, so two
+    copies of one file renamed at once pair up the same way on every run.
+    """
+    waiting: dict[str, list[str]] = {}
+    for photo in new:
+        if latest[photo].sha256:
+            waiting.setdefault(latest[photo].sha256, []).append(photo)
+    pairs: dict[str, str] = {}
+    for old in gone:
+        shas = {e["measured"].get("sha256") for e in by_photo[old] if isinstance(e.get("measured"), dict)}
+        for sha in sorted(s for s in shas if isinstance(s, str) and s):
+            if waiting.get(sha):
+                pairs[old] = waiting[sha].pop(0)
+                break
+    return pairs
 
 
 def _new_entry(result: PhotoResult) -> CommentedMap:
@@ -492,9 +499,8 @@ def _new_entry(result: PhotoResult) -> CommentedMap:
     return entry
 
 
-def _flag_reasons(result: PhotoResult) -> list[str]:
+def _flag_reasons(det: Any, title: Any) -> list[str]:
     reasons = []
-    det, title = result.detection, result.title
     if det is None or not det.found:
         reasons.append("no poster outline found, whole photo used; check corners")
     elif det.confidence < FLAG_BELOW:
@@ -512,13 +518,15 @@ def _refresh(entry: CommentedMap, result: PhotoResult) -> tuple[str, str]:
     if not isinstance(measured, dict):
         measured = CommentedMap()
         entry["measured"] = measured
+    renamed = measured.get("renamed_from")
+    prefix = [f"renamed from {renamed}"] if isinstance(renamed, str) and renamed else []
     if result.error:
         # Keep what an earlier run measured; only say why this run failed.
-        message = " ".join(result.error.split())
+        message = "; ".join(prefix + [" ".join(result.error.split())])
         if result.sha256:
-            measured["sha256"] = result.sha256
-        measured["status"] = "failed"
-        measured["message"] = DoubleQuotedScalarString(message)
+            _set_in_place(measured, "sha256", DoubleQuotedScalarString(result.sha256))
+        _set_in_place(measured, "status", "failed")
+        _set_in_place(measured, "message", DoubleQuotedScalarString(message))
         return "failed", message
 
     old_title = entry.get("title")
@@ -531,6 +539,8 @@ def _refresh(entry: CommentedMap, result: PhotoResult) -> tuple[str, str]:
     _set_in_place(entry, "title", DoubleQuotedScalarString(title))
 
     det = result.detection
+    if det is not None and not _finite_quad(det.corners):  # a degenerate fit: no usable outline
+        det = None
     new_corners = _corners_yaml(det.corners) if det else None
     if new_corners is None and result.size[0] > 0:  # no detection at all: the whole photo
         w, h = result.size
@@ -548,9 +558,9 @@ def _refresh(entry: CommentedMap, result: PhotoResult) -> tuple[str, str]:
         if link is None or (isinstance(link, str) and (not link.strip() or link == measured.get("link"))):
             _set_in_place(entry, "link", new_link)
 
-    reasons = _flag_reasons(result)
+    reasons = _flag_reasons(det, result.title)
     status = "flagged" if reasons else "ok"
-    message = "; ".join(reasons + [" ".join(n.split()) for n in result.notes])
+    message = "; ".join(prefix + reasons + [" ".join(n.split()) for n in result.notes])
     values: dict[str, Any] = {
         "corners": new_corners,
         "found": bool(det and det.found),
@@ -574,58 +584,43 @@ def _refresh(entry: CommentedMap, result: PhotoResult) -> tuple[str, str]:
 # ---------------------------------------------------------------- files
 
 
-def _parse(text: str, path: Path) -> Draft:
-    try:
-        data = _yaml().load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
-        if mark is None:
-            raise DraftError(f"{path}: {problem}; fix the YAML (the draft was not changed)") from None
-        raise DraftError(f"{path}:{mark.line + 1}:{mark.column + 1}: {problem}; "
-                         "fix the YAML (the draft was not changed)") from None
-    except YAMLError as exc:
-        raise DraftError(f"{path}: {' '.join(str(exc).split())}; fix the YAML (the draft was not changed)") from None
+def _parse(text: str, path: Path, *, bom: bool = False) -> Draft:
+    data = yamlio.parse(text, path)
     if data is None:  # an empty file: start over, keeping nothing to lose
         return Draft.new(path)
     if not isinstance(data, CommentedMap):
         raise DraftError(f"{path}: the draft must be a mapping with page: and posters:, got {_type_name(data)}; "
                          "fix the YAML or delete the file to start over (the draft was not changed)")
-    return Draft(data, path=path, indent=_guess_indent(text))
+    indent = yamlio.guess_indent(text)
+    return Draft(data, path=path, indent=indent, source=yamlio.Source(text, yamlio.dump(data, indent)), bom=bom)
 
 
 def load_draft(path: Path) -> Draft:
     """Load an existing draft; DraftError with a one-line message if it is missing or broken."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DraftError(f"{path}: no such draft; run `posterocr extract` first") from None
-    except IsADirectoryError:
-        raise DraftError(f"{path}: is a folder, not a draft; pass the posters.yaml file") from None
-    except OSError as exc:
-        raise DraftError(f"{path}: cannot read the draft ({exc.strerror or exc}); check its permissions") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise DraftError(f"{path}:{line}: not UTF-8 text; save the draft as UTF-8 "
-                         "(the draft was not changed)") from None
-    return _parse(text, path)
+    text, bom = yamlio.read_text(path)
+    return _parse(text, path, bom=bom)
 
 
 def load_or_new_draft(path: Path) -> Draft:
-    """Load *path*, or start a new draft if it does not exist yet."""
+    """Load *path*, or start a new draft if it does not exist yet.
+
+    For extract: also raises DraftError if the draft could not take a merge
+    (``posters:`` is not a list), before any photo is read.
+    """
     if not path.exists() and not path.is_symlink():
         return Draft.new(path)
-    return load_draft(path)
+    draft = load_draft(path)
+    draft.check_mergeable()
+    return draft
 
 
 def save_draft(draft: Draft, path: Path) -> None:
     """Write the draft atomically; OutputError (old file intact) if that is impossible."""
-    text = draft.dump()
+    text, base = yamlio.render(draft.data, draft.indent, draft._source)
     try:
-        write_atomic(path, text.encode("utf-8"))
+        write_atomic(path, ("\ufeff" if draft._bom else "").encode() + text.encode("utf-8"))
     except OSError as exc:
         raise OutputError(f"{path}: cannot write the draft ({exc.strerror or exc}); "
                           "free space or make the folder writable (the old draft is intact)") from None
     draft.path = path
+    draft._source = yamlio.Source(text, base)

@@ -157,3 +157,118 @@ def fit_line_tls(points: np.ndarray, weights: np.ndarray | None = None) -> tuple
     _, evecs = np.linalg.eigh(cov)
     n = evecs[:, 0]  # eigenvector of the smallest eigenvalue is the normal
     return n, float(n @ mean)
+
+
+def plausible_quads(quads: np.ndarray, image_size: tuple[int, int], *, margin: float,
+                    min_area_frac: float) -> np.ndarray:
+    """Vectorised sanity checks on candidate poster quads (N, 4, 2), TL TR BR BL.
+
+    True where a quad lies within the image (give or take *margin*), is convex
+    and clockwise on screen, covers at least *min_area_frac* of the image, has
+    corner angles of 50..130 degrees, opposite sides within 35 degrees of
+    parallel (a large poster shot at 20 degrees converges that much) and no side
+    shorter than a tenth of the image's short side.
+    """
+    w, h = image_size
+    x, y = quads[..., 0], quads[..., 1]
+    inside = ((x >= -margin) & (x <= w + margin) & (y >= -margin) & (y <= h + margin)).all(1)
+    e = np.roll(quads, -1, axis=1) - quads
+    e_next = np.roll(e, -1, axis=1)
+    convex = (e[:, :, 0] * e_next[:, :, 1] - e[:, :, 1] * e_next[:, :, 0] > 0).all(1)
+    area = 0.5 * np.abs((x * np.roll(y, -1, 1) - y * np.roll(x, -1, 1)).sum(1))
+    lens = np.linalg.norm(e, axis=2)
+    cosang = (e * -np.roll(e, 1, axis=1)).sum(2) / (lens * np.roll(lens, 1, axis=1) + 1e-9)
+    angles_ok = (np.abs(cosang) <= np.cos(np.radians(50.0))).all(1)
+    dirs = e / (lens[..., None] + 1e-9)
+    par_tb = -(dirs[:, 0] * dirs[:, 2]).sum(1)
+    par_lr = -(dirs[:, 1] * dirs[:, 3]).sum(1)
+    parallel = (par_tb >= np.cos(np.radians(35))) & (par_lr >= np.cos(np.radians(35)))
+    short = lens.min(1) >= 0.1 * min(w, h)
+    return inside & convex & (area >= min_area_frac * w * h) & angles_ok & parallel & short
+
+
+def refine_quad(image: np.ndarray, quad: np.ndarray, *, search: int) -> tuple[np.ndarray, bool]:
+    """Re-fit each side of *quad* to the strongest edge within +-*search* px in *image*.
+
+    Used at full resolution after detection on a reduced copy. Sides without
+    a clear edge (hidden by someone) keep their line; returns the new corners
+    and whether any side was re-fitted. If the corners move by more than a few
+    search widths the fit latched onto something else and the input is kept.
+    """
+    quad = as_quad(quad)
+    lines = []
+    refined_any = False
+    for k in range(4):
+        p, q = quad[k], quad[(k + 1) % 4]
+        fitted = _fit_side(image, p, q, search)
+        if fitted is None:
+            d = q - p
+            n = np.array([-d[1], d[0]]) / (np.linalg.norm(d) + 1e-12)
+            lines.append((n, float(n @ p)))
+        else:
+            lines.append(fitted)
+            refined_any = True
+    out = np.zeros((4, 2))
+    for k in range(4):
+        (n1, c1), (n2, c2) = lines[(k - 1) % 4], lines[k]
+        a = np.array([n1, n2])
+        if abs(np.linalg.det(a)) < 1e-9:
+            return quad, False
+        out[k] = np.linalg.solve(a, np.array([c1, c2]))
+    if np.linalg.norm(out - quad, axis=1).max() > 4 * search:
+        return quad, False
+    return out, refined_any
+
+
+def _fit_side(image: np.ndarray, p: np.ndarray, q: np.ndarray, half: int) -> tuple[np.ndarray, float] | None:
+    """Line (n, c) through the strongest edge profile across the segment p-q, or None."""
+    d = q - p
+    length = float(np.linalg.norm(d))
+    if length < 10:
+        return None
+    d = d / length
+    n = np.array([-d[1], d[0]])
+    n_bins = int(np.clip(length / 6, 30, 300))
+    sub = 4  # samples averaged along the side per bin: suppresses sensor noise
+    ts = np.linspace(0.04 * length, 0.96 * length, n_bins * sub)
+    offs = np.arange(-half, half + 1, dtype=np.float64)
+    pts = (p[None, :] + ts[:, None] * d[None, :])[:, None, :] + offs[None, :, None] * n[None, None, :]
+    strip = cv2.remap(image, pts[..., 0].astype(np.float32), pts[..., 1].astype(np.float32), cv2.INTER_LINEAR,
+                      borderMode=cv2.BORDER_REPLICATE)
+    lab = cv2.cvtColor(strip, cv2.COLOR_RGB2LAB).astype(np.float32)
+    best_pts: np.ndarray | None = None
+    best_strength = 0.0
+    for channel in (lab[..., 0], lab[..., 2] * 2.0):  # lightness, and yellow-blue for beige walls
+        prof = channel.reshape(n_bins, sub, -1).mean(1)
+        prof = cv2.GaussianBlur(prof, (0, 0), sigmaX=max(1.0, half / 6), sigmaY=0.1)
+        der = np.abs(np.diff(prof, axis=1))
+        arg = der.argmax(1)
+        peak = der[np.arange(n_bins), arg]
+        good = (peak >= max(2.0, 0.5 * float(np.median(peak)))) & (arg > 0) & (arg < der.shape[1] - 1)
+        if good.sum() < 0.3 * n_bins:
+            continue
+        rows, ia = np.flatnonzero(good), arg[good]
+        y0, y1, y2 = der[rows, ia - 1], der[rows, ia], der[rows, ia + 1]
+        denom = y0 - 2 * y1 + y2
+        frac = np.where(np.abs(denom) > 1e-6, 0.5 * (y0 - y2) / np.where(denom == 0, 1, denom), 0.0)
+        off = offs[0] + ia + 0.5 + np.clip(frac, -0.5, 0.5)  # parabolic sub-pixel peak
+        tc = ts.reshape(n_bins, sub).mean(1)[rows]
+        strength = float(np.median(peak[good])) * good.mean()
+        if strength > best_strength:
+            best_strength = strength
+            best_pts = p[None, :] + tc[:, None] * d[None, :] + off[:, None] * n[None, :]
+    if best_pts is None:
+        return None
+    # Robust fit: shrink the inlier band around the current line (occluders
+    # and tape give stray peaks).
+    nn, cc = n, float(n @ p)
+    for tol in (3.0 * half, 1.0 * half, 0.4 * half):
+        inl = best_pts[np.abs(best_pts @ nn - cc) <= max(tol, 1.5)]
+        if len(inl) < 0.25 * n_bins:
+            return None
+        vx, vy, x0, y0_ = cv2.fitLine(inl.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+        nn = np.array([-vy, vx], dtype=np.float64)
+        if nn @ n < 0:
+            nn = -nn
+        cc = float(nn @ np.array([x0, y0_]))
+    return nn, cc

@@ -54,10 +54,16 @@ def list_photos(folder: Path) -> FolderListing:
 
 
 def file_sha256(path: Path) -> str:
+    """Content hash of a photo: the cache key, and how a renamed photo is recognised."""
     digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
+    try:
+        with path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    except PermissionError:
+        raise PhotoError(f"{path}: permission denied; make the file readable (chmod a+r)") from None
+    except OSError as exc:
+        raise PhotoError(f"{path}: cannot read ({exc.strerror or exc}); check the file or remove it") from None
     return digest.hexdigest()
 
 

@@ -2,25 +2,28 @@
 
 Tesseract on a whole poster is slow (seconds) and its reading order mixes the
 title with logos and body text, so we find the title ourselves, cheaply, on a
-~1000 px copy:
+~1200 px copy:
 
 1. separate text from background for both polarities (dark text on a light
    page, light text on a dark header band) against a median-filtered
    background estimate;
 2. connected components = glyphs; glyphs of similar height that sit side by
-   side merge into *lines* (horizontal closing, one pass per height class);
-3. adjacent lines of similar height form *blocks*; the title is the block
-   with large text near the top, ideally with a smaller author-like line
-   right beneath it;
-4. Tesseract runs ONCE on a stack of the candidate blocks, each cropped from
-   the full-resolution poster and rescaled so its capitals are ~40 px tall;
-   words are assigned back to their candidate by position.
+   side merge into *lines* (horizontal closing, one pass per height class),
+   each with a cap height and a stroke weight (bold or regular);
+3. adjacent lines of similar size and weight form *blocks*; the title is the
+   block with large, high-contrast text near the top, ideally sitting on a
+   smaller or lighter author block;
+4. Tesseract runs once on a stack of the winner and the start of the block
+   beneath it, each cut from the full-resolution poster and rescaled so its
+   capitals are ~42 px tall; words go back to their block by position.  Only
+   when the winner reads as a sentence (a tagline or headline question) is the
+   real title looked for above the author list, which may take a second call.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -32,6 +35,7 @@ WORK_WIDTH = 1200  # layout analysis resolution (px across the poster)
 TARGET_GLYPH = 42.0  # cap height handed to Tesseract (x-height then ~30 px)
 CONTRAST = 28  # grey levels a glyph must differ from its local background
 CAP_PER_X = 1.37  # cap height / x-height of common poster fonts (DejaVu 1.33, Liberation 1.38)
+PROBE_GLYPHS = 16  # how much of an author line is read to recognise it (in glyph heights)
 GAP = 40  # white rows between stacked candidates in the OCR image
 
 EMPTY = TitleReading("", 0.0, ())
@@ -46,7 +50,6 @@ class Line:
     glyph: float  # ~cap height of its glyphs (px, work scale)
     n: int  # glyph count
     light: bool  # light text on a dark background
-    fill: float = 0.0  # median ink share of the glyph boxes
     weight: float = 0.0  # stroke width / glyph height: ~0.2+ for bold, ~0.15 for regular type
 
     @property
@@ -68,7 +71,8 @@ class Block:
         self.score = 0.0
         self.below: Block | None = None  # the next block beneath (author line, subtitle or title)
         self.text_lines: list[str] = []
-        self.confs: list[float] = []
+        self.confs: list[list[float]] = []  # per text line: word confidences, one per character
+        self.partial = False  # only the start of its first line was read
 
     def add(self, ln: Line) -> None:
         self.lines.append(ln)
@@ -102,29 +106,57 @@ def read_title(poster: np.ndarray, *, timeout: float = 20.0) -> TitleReading:
     best = ranked[0]
     runner = ranked[1].score if len(ranked) > 1 else 0.0
     # One Tesseract call for the usual layout: the winner and the block right
-    # beneath it (the author line -- or the real title under a big tagline).
-    cands = [best] + ([best.below] if best.below is not None and len(best.below.lines) <= 4 else [])
-    _ocr(grey, k, cands, timeout)
+    # beneath it -- only the start of it when it is set lighter than the
+    # winner (an author line: read just enough to recognise names), all of it
+    # when it is as bold (a subtitle, or the real title under a big tagline).
     below = best.below
-    if _authorish(below):
+    cands, probes = [best], ()
+    if below is not None and len(below.lines) <= 4:
+        cands.append(below)
+        if below.weight < 0.8 * best.weight:
+            probes = (below,)
+    _ocr(grey, k, cands, timeout, probes)
+    if below is not None and below.text_lines and all(looks_like_authors(t) for t in below.text_lines):
         return _reading(best, runner)  # the title sits right on its author line
     if not reads_as_sentence(best.text):
-        alt = below.text if below is not None and _is_wordy(below.text) else ""
+        alt = ""
+        if below is not None and not below.partial and not _authorish(below) and _is_wordy(below.text):
+            alt = below.text  # a subtitle
         return _reading(best, runner, alt)
     # A tagline or question headline: the title is the block directly above
     # the author list -- right under the headline, or elsewhere on the page
-    # (a footer band), which costs a second Tesseract call.
-    if (below is not None and _is_wordy(below.text) and below.n >= 10 and _has_author_geometry(below)
-            and below.glyph >= 0.33 * best.glyph):
-        return _reading(below, runner, best.text, guessed=True)
-    others = _author_backed(blocks, best, body)[:2]
-    todo = [c for o in others for c in (o, o.below) if c is not None and not c.text_lines]
-    if todo:
-        _ocr(grey, k, todo, timeout)
-    for o in others:
-        if _is_wordy(o.text) and not _authorish(o) and _authorish(o.below):
-            return _reading(o, runner, best.text, guessed=True)
-    return _reading(best, runner)
+    # (a footer band).  One more Tesseract call reads those candidates and
+    # the start of the blocks beneath them, to see which sits on names.
+    cands = [c for c in [below] if c is not None and _title_under(c, best)]
+    cands += [o for o in _author_backed(blocks, best, body)[:2] if o not in cands]
+    todo = [c for c in cands if not c.text_lines or c.partial]
+    unread: list[Block] = []
+    for c in cands:
+        if c.below is not None and not c.below.text_lines and c.below not in todo + unread:
+            unread.append(c.below)
+    if todo or unread:
+        _ocr(grey, k, todo + unread, timeout, probes=tuple(unread))
+    glued = set()
+    for c in cands:  # names that layout analysis glued under a title are evidence too
+        lines_read = len(c.text_lines)
+        _drop_trailing_authors(c)
+        if len(c.text_lines) < lines_read:
+            glued.add(c)
+    titles = [c for c in cands if _is_wordy(c.text) and not _authorish(c)]
+    for c in titles:
+        if c in glued or _authorish(c.below):
+            return _reading(c, runner, best.text, guessed=True)
+    # No candidate sits on names: keep the headline, offer the likeliest title.
+    titles = [c for c in titles if len(c.text.split()) >= 2]
+    return _reading(best, runner, titles[0].text if titles else "")
+
+
+def _title_under(b: Block, headline: Block) -> bool:
+    """Could *b*, right under a headline, be the paper title (not a section heading)?"""
+    hx0, _, hx1, _ = headline.box
+    x0, _, x1, _ = b.box
+    return (b.n >= 12 and b.glyph >= 0.33 * headline.glyph and x1 - x0 >= 0.25 * (hx1 - hx0)
+            and _has_author_geometry(b))
 
 
 # --------------------------------------------------------------------------- layout
@@ -212,15 +244,23 @@ def _lines_in_class(hmap: np.ndarray, stats: np.ndarray, sel: np.ndarray, size: 
     # Work only inside the rows these glyphs occupy: most classes are sparse.
     y0 = int(stats[idx, 1].min())
     y1 = int((stats[idx, 1] + stats[idx, 3]).max())
-    m = cv2.inRange(hmap[y0:y1], int(np.ceil(size / 1.5)), int(size * 1.5))
+    # Big glyphs need no fine grid to be grouped: subsample (cheaper morphology
+    # and labelling); glyph statistics still come from the full-grid components.
+    r = max(1, int(size // 12))
+    m = cv2.inRange(hmap[y0:y1:r, ::r], int(np.ceil(size / 1.5)), int(size * 1.5))
     # Bridge letter and word gaps (about half a glyph) but not column gaps.
-    k = max(3, int(round(size * 1.2)))
+    k = max(3, int(round(size * 1.2 / r)))
     m = cv2.morphologyEx(m, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, 1)))
     n, lab2, st2 = _components(m)
-    # Which line each glyph fell into (by its centre).
-    gx = stats[idx, 0] + stats[idx, 2] // 2
-    gy = stats[idx, 1] + stats[idx, 3] // 2 - y0
-    owner = lab2[gy, gx]
+    st2 = st2 * r
+    # Which line each glyph fell into: the label under its centre -- or, for
+    # a hollow centre left open by the closing ("C" before a wide gap), under
+    # a point nearer its left or right edge.
+    gy = np.minimum((stats[idx, 1] + stats[idx, 3] // 2 - y0) // r, lab2.shape[0] - 1)
+    owner = np.zeros(len(idx), dtype=lab2.dtype)
+    for fx in (0.5, 0.15, 0.85):
+        gx = np.minimum((stats[idx, 0] + (stats[idx, 2] * fx).astype(np.int64)) // r, lab2.shape[1] - 1)
+        owner = np.where(owner == 0, lab2[gy, gx], owner)
     tops = stats[idx, 1]
     bottoms = tops + stats[idx, 3]
     fills = stats[idx, 4] / np.maximum(stats[idx, 2] * stats[idx, 3], 1)
@@ -246,10 +286,16 @@ def _lines_in_class(hmap: np.ndarray, stats: np.ndarray, sel: np.ndarray, size: 
         lx, ly, lw, lh = (int(v) for v in st2[j, :4])
         # A "line" much taller than its glyphs is a picture, QR code or table;
         # one of solid blocks (median glyph fills its box) or of tall thin
-        # or flat wide shapes is a bar chart (letters are about as wide as tall).
-        if glyph < 3 or lh > glyph * 2.2 or lw < glyph * 1.5 or fill[j] > 0.8 or not 0.33 <= aspect[j] <= 1.6:
+        # shapes is a bar chart.  (Wide shapes are fine: small bold serif
+        # letters fuse into word-long components.)
+        if glyph < 3 or lh > glyph * 2.2 or lw < glyph * 1.5 or fill[j] > 0.8 or not 0.33 <= aspect[j] <= 3.5:
             continue
-        out.append(Line(lx, ly + y0, lx + lw, ly + y0 + lh, glyph, int(counts[j]), light, float(fill[j])))
+        # Vertically, the line is its baseline plus room for capitals and
+        # descenders: a taller logo word caught at its end must not stretch
+        # it into the author line below.
+        top = max(ly + y0, int(base[j] - 1.3 * glyph))
+        bottom = min(ly + y0 + lh, int(np.ceil(base[j] + 0.45 * glyph)))
+        out.append(Line(lx, top, lx + lw, bottom, glyph, int(counts[j]), light))
     return out
 
 
@@ -314,8 +360,7 @@ def _join_rows(lines: list[Line]) -> list[Line]:
     for grp in groups.values():
         n = sum(ln.n for ln in grp)
         out.append(Line(min(ln.x0 for ln in grp), min(ln.y0 for ln in grp), max(ln.x1 for ln in grp),
-                        max(ln.y1 for ln in grp), sum(ln.glyph * ln.n for ln in grp) / n, n, grp[0].light,
-                        sum(ln.fill * ln.n for ln in grp) / n))
+                        max(ln.y1 for ln in grp), sum(ln.glyph * ln.n for ln in grp) / n, n, grp[0].light))
     return out
 
 
@@ -335,7 +380,10 @@ def _blocks(lines: list[Line]) -> list[Block]:
             low = 0.65 if ln.n <= 8 else 0.8
             high = 1.5 if b.short_only else 1.25
             # A bold title and a regular author line of the same size stay apart.
-            same_weight = 0.75 <= (ln.weight + 0.01) / (b.weight + 0.01) <= 1.33
+            # Weight is a noisy measure (0.75 between lines of one title is
+            # seen), so only a line both lighter and smaller counts as other type.
+            wr = (ln.weight + 0.01) / (b.weight + 0.01)
+            same_weight = 0.65 <= wr <= 1.55 and not (wr < 0.8 and ratio < 0.95)
             if (b.light == ln.light and low <= ratio <= high and ln.y0 - last.y1 >= -0.3 * ref
                     and overlap > 0.3 * min(ln.width, last.width) and same_weight):
                 b.add(ln)
@@ -361,7 +409,7 @@ def _rank(blocks: list[Block], diff: np.ndarray) -> tuple[list[Block], float]:
         x0, y0, x1, y1 = b.box
         g = b.glyph
         # Only text well above body size can be a title (or hide one under a headline).
-        if g < 1.5 * body:
+        if g < 1.25 * body:
             continue
         b.below = _next_below(b, blocks)
         # A title has words: a row of 3-5 logos, rings or QR squares does not.
@@ -394,7 +442,7 @@ def _contrast(b: Block, diff: np.ndarray) -> float:
 
 def _has_author_geometry(b: Block) -> bool:
     """A short block of clearly smaller text right beneath: names and affiliations."""
-    if b.below is None or len(b.below.lines) > 3:
+    if b.below is None or len(b.below.lines) > 5:  # names may wrap to 3-4 lines, then affiliations
         return False
     ratio = b.below.glyph / b.glyph
     # Smaller, or as large but clearly lighter type (a bold title over regular names).
@@ -411,7 +459,7 @@ def _author_backed(blocks: list[Block], best: Block, body: float) -> list[Block]
     for b in blocks:
         if b is best:
             continue
-        if (b.glyph >= 0.3 * best.glyph and b.glyph >= 1.5 * body and len(b.lines) <= 3
+        if (b.glyph >= 0.3 * best.glyph and b.glyph >= 1.25 * body and len(b.lines) <= 3
                 and max(ln.n for ln in b.lines) >= 6 and _has_author_geometry(b)):
             found.append(b)
     found.sort(key=lambda b: -b.glyph * min(1.0, b.n / 15))
@@ -438,15 +486,27 @@ def _next_below(b: Block, blocks: list[Block]) -> Block | None:
 # --------------------------------------------------------------------------- OCR
 
 
-def _crop(grey: np.ndarray, k: int, b: Block) -> np.ndarray:
+def _crop(grey: np.ndarray, k: int, b: Block, probe: bool = False) -> np.ndarray:
     """The block cut from the full-resolution grey image: dark text on light,
-    scaled to TARGET_GLYPH, everything outside its lines blanked."""
+    scaled to TARGET_GLYPH, everything outside its lines blanked.
+
+    *probe* keeps only the start of the first line: enough to tell names with
+    affiliation marks from a title, at a fraction of the recognition time.
+    """
     g = b.glyph
-    pad = int(round(0.35 * g))
-    x0, y0, x1, y1 = b.box
+    # Line boxes already span ascenders to descenders: a little room above and
+    # below (not into the next line, e.g. the authors), more at the sides.
+    pad, pady = int(round(0.5 * g)), int(round(0.15 * g)) + 1
+    lines = b.lines
+    if probe:
+        first = min(b.lines, key=lambda ln: ln.y0)
+        lines = [Line(first.x0, first.y0, min(first.x1, int(first.x0 + PROBE_GLYPHS * g)), first.y1,
+                      first.glyph, first.n, first.light)]
+    x0, y0 = min(ln.x0 for ln in lines), min(ln.y0 for ln in lines)
+    x1, y1 = max(ln.x1 for ln in lines), max(ln.y1 for ln in lines)
     H, W = grey.shape
-    X0, Y0 = max(0, (x0 - pad) * k), max(0, (y0 - pad) * k)
-    X1, Y1 = min(W, (x1 + pad) * k), min(H, (y1 + pad) * k)
+    X0, Y0 = max(0, (x0 - pad) * k), max(0, (y0 - pady) * k)
+    X1, Y1 = min(W, (x1 + pad) * k), min(H, (y1 + pady) * k)
     region = grey[Y0:Y1, X0:X1]
     if b.light:
         region = 255 - region
@@ -454,9 +514,9 @@ def _crop(grey: np.ndarray, k: int, b: Block) -> np.ndarray:
     # not turn into junk words; the background level is the region's bright mode.
     bgval = int(np.percentile(region, 90))
     out = np.full_like(region, bgval)
-    for ln in b.lines:
-        lx0, ly0 = max(0, (ln.x0 - pad) * k - X0), max(0, (ln.y0 - pad) * k - Y0)
-        lx1, ly1 = (ln.x1 + pad) * k - X0, (ln.y1 + pad) * k - Y0
+    for ln in lines:
+        lx0, ly0 = max(0, (ln.x0 - pad) * k - X0), max(0, (ln.y0 - pady) * k - Y0)
+        lx1, ly1 = (ln.x1 + pad) * k - X0, (ln.y1 + pady) * k - Y0
         out[ly0:ly1, lx0:lx1] = region[ly0:ly1, lx0:lx1]
     f = TARGET_GLYPH / (g * k)
     interp = cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC
@@ -468,9 +528,9 @@ def _crop(grey: np.ndarray, k: int, b: Block) -> np.ndarray:
     return out
 
 
-def _ocr(grey: np.ndarray, k: int, cands: list[Block], timeout: float) -> None:
-    """One Tesseract call over all candidates stacked vertically."""
-    crops = [_crop(grey, k, b) for b in cands]
+def _ocr(grey: np.ndarray, k: int, cands: list[Block], timeout: float, probes: tuple[Block, ...] = ()) -> None:
+    """One Tesseract call over all candidates stacked vertically (*probes* only in part)."""
+    crops = [_crop(grey, k, b, probe=b in probes) for b in cands]
     width = max(c.shape[1] for c in crops) + 2 * GAP
     height = sum(c.shape[0] for c in crops) + GAP * (len(crops) + 1)
     canvas = np.full((height, width), 255, np.uint8)
@@ -484,42 +544,66 @@ def _ocr(grey: np.ndarray, k: int, cands: list[Block], timeout: float) -> None:
     for b, (s0, s1) in zip(cands, spans):
         mine = [wd for wd in words if s0 <= wd.top + wd.height / 2 < s1]
         b.text_lines, b.confs = _lines_of(mine)
+        b.partial = b in probes
 
 
-def _lines_of(words: list[_tesseract.Word]) -> tuple[list[str], list[float]]:
+def _lines_of(words: list[_tesseract.Word]) -> tuple[list[str], list[list[float]]]:
     """Group words into lines, dropping isolated junk at the line ends (logo bits)."""
     rows: dict[tuple[int, int, int], list[_tesseract.Word]] = {}
     for wd in words:
         rows.setdefault((wd.block, wd.par, wd.line), []).append(wd)
-    texts, confs = [], []
+    texts: list[str] = []
+    confs: list[list[float]] = []
     for key in sorted(rows, key=lambda r: min(w.top for w in rows[r])):
         row = sorted(rows[key], key=lambda w: w.left)
         row = _trim_edges(row)
         if row:
             texts.append(" ".join(w.text for w in row))
-            confs.extend(w.conf for w in row for _ in w.text)  # weight by length
+            confs.append([w.conf for w in row for _ in w.text])  # weighted by length
     return texts, confs
 
 
 _KEEP_SHORT = {"a", "A", "I", "of", "to", "in", "on", "at", "by", "is", "as", "vs", "or", "an", "AI", "ML", "3D", "2D"}
 
 
-def _trim_edges(row: list[_tesseract.Word]) -> list[_tesseract.Word]:
-    def junk(i: int) -> bool:
-        wd = row[i]
-        core = wd.text
-        if not any(ch.isalnum() for ch in core):
-            return True
-        nb = row[i - 1] if i > 0 else row[i + 1] if i + 1 < len(row) else None
-        if nb is not None:
-            gap = wd.left - (nb.left + nb.width) if i > 0 else nb.left - (wd.left + wd.width)
-            if gap > 1.5 * max(wd.height, nb.height):
-                return True  # far from the rest of the line: a logo or stray mark
-        return len(core) <= 2 and core not in _KEEP_SHORT and wd.conf < 60
+def _alnum(words: list[_tesseract.Word]) -> int:
+    return sum(ch.isalnum() for w in words for ch in w.text)
 
-    while row and junk(0):
+
+def _trim_edges(row: list[_tesseract.Word]) -> list[_tesseract.Word]:
+    """Drop logo bits and stray marks at the ends of one OCR'd line."""
+    if not row:
+        return row
+    # Split where the gap between words is far wider than a word space; the
+    # longest run is the text, short runs at either end are logos or marks.
+    height = float(np.median([w.height for w in row]))
+    runs: list[list[_tesseract.Word]] = [[row[0]]]
+    for prev, wd in zip(row, row[1:]):
+        if wd.left - (prev.left + prev.width) > 0.8 * height:
+            runs.append([])
+        runs[-1].append(wd)
+    main = max(range(len(runs)), key=lambda i: _alnum(runs[i]))
+
+    def stray(run: list[_tesseract.Word]) -> bool:
+        return _alnum(run) <= 5 or float(np.mean([w.conf for w in run])) < 50
+
+    lo, hi = main, main
+    while lo > 0 and not stray(runs[lo - 1]):
+        lo -= 1
+    while hi < len(runs) - 1 and not stray(runs[hi + 1]):
+        hi += 1
+    row = [w for run in runs[lo:hi + 1] for w in run]
+
+    def junk(wd: _tesseract.Word) -> bool:
+        if not any(ch.isalnum() for ch in wd.text):
+            return True
+        if _alnum([wd]) <= 4 and not 0.6 * height <= wd.height <= 1.6 * height:
+            return True  # a short token out of scale with the line: logo text
+        return len(wd.text) <= 2 and wd.text not in _KEEP_SHORT and wd.conf < 60
+
+    while row and junk(row[0]):
         row = row[1:]
-    while row and junk(len(row) - 1):
+    while row and junk(row[-1]):
         row = row[:-1]
     return row
 
@@ -548,6 +632,11 @@ def clean_title(lines: list[str]) -> str:
         else:
             parts.append(ln)
     text = " ".join(parts)
+    # A stray mark OCR glued to the last word (a logo edge, a shadow): titles
+    # do not end in an apostrophe, nor in a quote that never opened.
+    text = re.sub(r"['`´_~\\]+$", "", text.rstrip())
+    if text.count('"') % 2:
+        text = re.sub(r'"+$', "", text)
     text = re.sub(r"\s+([:;,?!.)])", r"\1", text)  # "Search :" -> "Search:"
     text = re.sub(r"([(])\s+", r"\1", text)
     return text.strip()
@@ -586,12 +675,17 @@ def reads_as_sentence(text: str) -> bool:
 _AFFIL = re.compile(r"@|\b(Universit\w*|Institute|College|Labs?|Research|School|Department|Dept|Inc|CSAIL|"
                     r"FAIR|EPFL|KAIST|ETH|MIT|CMU|UCLA|NYU|Google|Microsoft|Meta|DeepMind|OpenAI|NVIDIA|"
                     r"Stanford|Berkeley|Oxford|Cambridge|Tsinghua|Z[uü]rich)\b")
-_MARKED_NAME = re.compile(r"[a-z][0-9¹²³⁴⁵⁶⁷⁸⁹⁰*†‡'’`°]+\s*(,|$|\band\b)|[a-z][?!]+\s*,")
+# A surname with an affiliation mark (or what OCR makes of one) before a comma.
+_MARKED_NAME = re.compile(r"[a-z][0-9¹²³⁴⁵⁶⁷⁸⁹⁰*†‡§'’`´°®©ª\"”?!]+\s*(,|\band\b)")
 _PARTICLES = {"van", "von", "de", "der", "den", "da", "di", "del", "la", "le", "du", "dos", "bin", "al"}
 
 
-def looks_like_authors(text: str) -> bool:
-    """Names separated by commas / "and" (with affiliation marks), or an affiliation line."""
+def looks_like_authors(text: str, *, strict: bool = False) -> bool:
+    """Names separated by commas / "and" (with affiliation marks), or an affiliation line.
+
+    *strict* needs affiliation marks or words, or a comma-separated list:
+    "Synthetic and Hallucination" is two capitalised "names" but a title too.
+    """
     text = text.strip()
     if not text:
         return False
@@ -600,10 +694,11 @@ def looks_like_authors(text: str) -> bool:
     # "Name Name, Name Name and Name Name", affiliation marks stripped.
     plain = re.sub(r"[^A-Za-zÀ-ÿ\s,&.-]+", "", text)
     segs = [sg.strip() for sg in re.split(r",|\band\b|&", plain) if sg.strip()]
-    if len(segs) < 2:
+    if len(segs) < (3 if strict else 2) or (strict and plain.count(",") < 2):
         return False
-    return all(1 <= len(sg.split()) <= 4 and all(wd[0].isupper() or wd in _PARTICLES for wd in sg.split())
-               for sg in segs)
+    # (The last name may be cut short when only the start of the line was read.)
+    return all((2 if i < len(segs) - 1 else 1) <= len(sg.split()) <= 4
+               and all(wd[0].isupper() or wd in _PARTICLES for wd in sg.split()) for i, sg in enumerate(segs))
 
 
 def _authorish(b: Block | None) -> bool:
@@ -612,9 +707,17 @@ def _authorish(b: Block | None) -> bool:
 
 
 def _confidence(b: Block) -> float:
-    if not b.confs:
+    confs = [c for line in b.confs for c in line]
+    if not confs:
         return 0.0
-    return float(np.clip(np.mean(b.confs) / 100.0, 0.0, 1.0))
+    return float(np.clip(np.mean(confs) / 100.0, 0.0, 1.0))
+
+
+def _drop_trailing_authors(b: Block) -> None:
+    """An author line that layout analysis glued to the title: cut it off."""
+    while len(b.text_lines) > 1 and looks_like_authors(b.text_lines[-1], strict=True):
+        b.text_lines.pop()
+        b.confs.pop()
 
 
 def _is_wordy(text: str) -> bool:
@@ -622,6 +725,7 @@ def _is_wordy(text: str) -> bool:
 
 
 def _reading(chosen: Block, runner: float, alternative: str = "", *, guessed: bool = False) -> TitleReading:
+    _drop_trailing_authors(chosen)
     text = chosen.text
     if sum(ch.isalnum() for ch in text) < 3:
         return EMPTY

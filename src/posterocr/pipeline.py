@@ -1,24 +1,26 @@
 """``extract``: the stages, in order, for every photo of a folder.
 
-    list photos -> [worker, per photo: load -> detect -> warp -> read title]
-                -> parent: merge results into the draft -> atomic save
+    list photos -> hash -> cached? -> [worker: load -> detect -> warp -> read title]
+                -> parent: cache result, merge results into the draft -> atomic save
 
 Each worker returns an immutable :class:`PhotoResult`; only the parent
-touches the draft, so a crash in one photo cannot corrupt shared state.
+touches the draft and the cache, so a crash in one photo cannot corrupt
+shared state.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import sys
+import signal
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import detect, load, ocr
+from .cache import CACHE_DIR_NAME, ResultCache
 from .draft import MergeReport, load_or_new_draft, save_draft
 from .exceptions import MissingDependency, PhotoError, PosterocrError
 from .records import PhotoResult
@@ -27,11 +29,18 @@ from .records import PhotoResult
 # x-height is far above Tesseract's sweet spot long before 3000 px.
 OCR_MAX_SIDE = 3000
 
+ProgressCallback = Callable[[int, int, PhotoResult], None]  # (done, total, latest result)
+
 
 @dataclass(frozen=True)
 class ExtractSettings:
     jobs: int = 1  # 1 = no pool, everything in this process (easy to debug)
     ocr_timeout: float = 30.0  # seconds per Tesseract call
+    use_cache: bool = True
+
+    def cache_key(self) -> str:
+        """The settings that change what is measured (jobs and timeouts don't)."""
+        return f"ocr_max_side={OCR_MAX_SIDE}"
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,7 @@ class ExtractReport:
     skipped: tuple[tuple[Path, str], ...]  # files in the folder that are not photos
     merge: MergeReport
     seconds: float
+    cached: int = 0  # results taken from the cache
 
     @property
     def failed(self) -> tuple[PhotoResult, ...]:
@@ -47,19 +57,19 @@ class ExtractReport:
 
     def summary(self) -> str:
         m = self.merge
-        read = len(self.results) - m.failed - m.flagged
         count = len(self.results)
+        read = count - m.failed - m.flagged
+        cached = f" ({self.cached} unchanged, from cache)" if self.cached else ""
         return (
             f"{count} photo{'' if count == 1 else 's'}: {read} read, {m.flagged} flagged, "
-            f"{m.failed} failed in {self.seconds:.1f} s"
+            f"{m.failed} failed in {self.seconds:.1f} s{cached}"
         )
 
 
-def process_photo(path: Path, photo: str, settings: ExtractSettings) -> PhotoResult:
+def process_photo(path: Path, photo: str, sha256: str, settings: ExtractSettings) -> PhotoResult:
     """The per-photo worker: never raises for a bad photo, it reports it in the result."""
     start = time.perf_counter()
     try:
-        sha256 = load.file_sha256(path)
         image = load.load_photo(path)
         height, width = image.shape[:2]
         detection = detect.find_poster(image)
@@ -67,9 +77,10 @@ def process_photo(path: Path, photo: str, settings: ExtractSettings) -> PhotoRes
         del image  # the full-resolution photo is the largest object alive; free it before OCR
         title = ocr.read_title(poster, timeout=settings.ocr_timeout)
     except PhotoError as exc:
-        return PhotoResult(photo=photo, error=str(exc), seconds=time.perf_counter() - start)
+        return PhotoResult(photo=photo, sha256=sha256, error=str(exc), seconds=time.perf_counter() - start)
     except OSError as exc:  # e.g. the file vanished or became unreadable mid-run
-        return PhotoResult(photo=photo, error=f"{path}: {exc.strerror or exc}", seconds=time.perf_counter() - start)
+        return PhotoResult(photo=photo, sha256=sha256, error=f"{path}: {exc.strerror or exc}",
+                           seconds=time.perf_counter() - start)
     return PhotoResult(
         photo=photo,
         sha256=sha256,
@@ -85,22 +96,24 @@ def relative_photo_path(path: Path, draft_dir: Path) -> str:
     return Path(os.path.relpath(path.resolve(), draft_dir.resolve())).as_posix()
 
 
-def _run(
-    jobs: list[tuple[Path, str]], settings: ExtractSettings
-) -> Iterator[PhotoResult]:
+def _ignore_sigint() -> None:
+    # Workers leave Ctrl-C to the parent, which stops handing out photos and saves the draft.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run(jobs: list[tuple[Path, str, str]], settings: ExtractSettings) -> Iterator[PhotoResult]:
     if settings.jobs <= 1 or len(jobs) <= 1:
-        for path, photo in jobs:
-            yield process_photo(path, photo, settings)
+        for path, photo, sha256 in jobs:
+            yield process_photo(path, photo, sha256, settings)
         return
-    with ProcessPoolExecutor(max_workers=min(settings.jobs, len(jobs))) as pool:
-        futures = [pool.submit(process_photo, path, photo, settings) for path, photo in jobs]
-        try:
-            for future in as_completed(futures):
-                yield future.result()
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+    pool = ProcessPoolExecutor(max_workers=min(settings.jobs, len(jobs)), initializer=_ignore_sigint)
+    try:
+        futures = [pool.submit(process_photo, path, photo, sha256, settings) for path, photo, sha256 in jobs]
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        # On Ctrl-C or an error: photos not yet started are dropped, running ones finish.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def check_dependencies() -> None:
@@ -116,13 +129,13 @@ def extract(
     draft_path: Path,
     settings: ExtractSettings = ExtractSettings(),
     *,
-    on_progress: Callable[[PhotoResult], None] | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> ExtractReport:
     """Process every photo in *photos_dir* and create or update the draft at *draft_path*.
 
     The draft is loaded (and so validated) before any photo is processed, and
     written once at the end - also when the run is interrupted, so the photos
-    already read are not lost.
+    already read are kept; they are cached too, so the next run resumes.
     """
     start = time.perf_counter()
     if not photos_dir.is_dir():
@@ -130,18 +143,40 @@ def extract(
     try:
         listing = load.list_photos(photos_dir)
     except PermissionError:
-        raise PosterocrError(f"{photos_dir}: permission denied; make the folder readable") from None
+        raise PosterocrError(f"{photos_dir}: permission denied; make the folder readable (chmod a+rx)") from None
     check_dependencies()
     draft_dir = draft_path.parent
     draft = load_or_new_draft(draft_path)
+    cache = ResultCache(draft_dir / CACHE_DIR_NAME, settings.cache_key()) if settings.use_cache else None
 
-    jobs = [(path, relative_photo_path(path, draft_dir)) for path in listing.photos]
+    total = len(listing.photos)
     results: list[PhotoResult] = []
+    todo: list[tuple[Path, str, str]] = []
+    cached = 0
+
+    def done(result: PhotoResult) -> None:
+        results.append(result)
+        if on_progress is not None:
+            on_progress(len(results), total, result)
+
     try:
-        for result in _run(jobs, settings):
-            results.append(result)
-            if on_progress is not None:
-                on_progress(result)
+        for path in listing.photos:
+            photo = relative_photo_path(path, draft_dir)
+            try:
+                sha256 = load.file_sha256(path)
+            except PhotoError as exc:
+                done(PhotoResult(photo=photo, error=str(exc)))
+                continue
+            hit = cache.get(sha256) if cache else None
+            if hit is not None:
+                cached += 1
+                done(replace(hit, photo=photo))
+            else:
+                todo.append((path, photo, sha256))
+        for result in _run(todo, settings):
+            done(result)
+            if cache:
+                cache.put(result)
     finally:
         # Also on Ctrl-C: keep what was read so far (the merge never drops user edits).
         results.sort(key=lambda r: r.photo)
@@ -152,12 +187,9 @@ def extract(
         skipped=listing.skipped,
         merge=merge,
         seconds=time.perf_counter() - start,
+        cached=cached,
     )
 
 
 def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-def stderr_is_tty() -> bool:
-    return sys.stderr.isatty()

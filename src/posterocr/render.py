@@ -1,13 +1,17 @@
 """Stage 5: the draft in, a notes page out.
 
-``render`` writes into the output folder:
+``render`` writes into the output folder, which is then self-contained
+(relative links only; copy it anywhere, or into a Pandoc site):
 
-* ``img/<photo file name>.jpg`` — each poster perspective-corrected with the
-  draft's corners, long side at most ``long_side``, progressive JPEG with no
-  metadata at all (no EXIF, GPS or ICC: phone photos carry the location);
+* ``img/`` — each poster perspective-corrected with the draft's corners, at
+  several sizes, with no metadata at all (see ``webimages``): phone photos
+  carry the location, the device and the time;
 * ``index.md`` — Pandoc Markdown in the shape of the hand-written reference
-  page (front matter, ``------``, then one implicit figure per poster);
-* ``index.html`` — a standalone page (inline CSS, no external assets).
+  page (front matter, ``------``, then one implicit figure per poster, showing
+  ``img/NAME.jpg``);
+* ``index.html`` — a standalone page (inline CSS and JS, no external assets)
+  from a Jinja2 template: the package's ``templates/page.html.j2`` or the
+  user's own (``--template``).
 
 Captions are plain text: in Markdown every character Pandoc could read as
 markup is backslash-escaped, in HTML Jinja escapes them. Comments and the
@@ -22,47 +26,62 @@ render leaves the previous output whole.
 from __future__ import annotations
 
 import html
-import io
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-import cv2
-import numpy as np
-from jinja2 import Environment, PackageLoader, StrictUndefined
+import jinja2
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, StrictUndefined
 from markdown_it import MarkdownIt
 from markupsafe import Markup
-from PIL import Image
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from .detect import warp_poster
-from .draft import DEFAULT_TITLE, PosterEntry, auto_subtitle, is_auto_subtitle, load_draft, write_atomic
-from .exceptions import DraftError, OutputError, PhotoError
-from .load import load_photo
+from .draft import DEFAULT_TITLE, PosterEntry, auto_subtitle, is_auto_subtitle, load_draft
+from .exceptions import DraftError, PhotoError, PosterocrError
 from .records import Corners
+from .webimages import ImageSettings, ImageStore, PosterImages, file_names, write_file
+
+TOC_ABOVE = 8  # more posters than this get a table of contents
+
+
+class TemplateError(PosterocrError):
+    """The user's --template cannot be read or rendered."""
 
 
 @dataclass(frozen=True)
 class RenderSettings:
-    long_side: int = 1600  # px; enough for a phone or a laptop column, ~300 KB per poster
-    jpeg_quality: int = 85
+    main_side: int = 1280  # px, long side of img/NAME.jpg (the Markdown image)
+    widths: tuple[int, ...] = (640, 1280)  # long sides in the srcset; add 2048 for a sharper large view
+    jpeg_quality: int = 50  # of the main image; smaller sizes get +10, larger -10 (see webimages)
+    webp: bool = False  # also write .webp twins, offered first through <picture>
+    keep_exif: bool = False  # copy the photo's EXIF (GPS, device, time) into published images
+    include_originals: bool = False  # also publish the full photos under originals/
+    template: Path | None = None  # the user's Jinja2 page template instead of the package's
     strict: bool = False  # raise on a missing/unreadable photo or a draft problem instead of warning
+
+    def image_settings(self) -> ImageSettings:
+        q = self.jpeg_quality
+        return ImageSettings(main_side=self.main_side, widths=tuple(self.widths), quality=q,
+                             quality_small=min(95, q + 10), quality_large=max(20, q - 10), webp=self.webp,
+                             keep_exif=self.keep_exif, include_originals=self.include_originals)
 
 
 @dataclass(frozen=True)
 class Figure:
     """One rendered poster, as both page writers need it."""
 
-    image: str  # output path relative to out_dir, POSIX, e.g. "img/IMG_4830.HEIC.jpg"
+    image: str  # the main image relative to out_dir, POSIX, e.g. "img/IMG_4830.HEIC.jpg"
     caption: str
     comment: str
     link: str  # "" or a checked http(s)/mailto/relative URL
     width: int
     height: int
     anchor: str
+    authors: str = ""
+    images: PosterImages | None = None  # every size; None: only ``image`` (tests, foreign callers)
 
 
 @dataclass(frozen=True)
@@ -73,7 +92,10 @@ class RenderReport:
     problems: tuple[str, ...]  # the draft's problems() and link/corner notes, as warnings
     markdown: Path
     html: Path
-    images: tuple[Path, ...] = field(default_factory=tuple)
+    images: tuple[Path, ...] = field(default_factory=tuple)  # every image file of the page
+    reused: int = 0  # posters whose images were up to date and not re-made
+    output_bytes: int = 0  # index.md + index.html + images
+    photo_bytes: int = 0  # the rendered posters' source photos
 
     @property
     def outputs(self) -> tuple[Path, ...]:
@@ -149,6 +171,8 @@ def render_markdown(page: dict[str, str], figures: list[Figure]) -> str:
         if fig.link:  # a linked caption: Pandoc keeps the figure and makes its caption clickable
             caption = f"[{caption}]({fig.link})"
         block = f"![{caption}]({quote(fig.image)})"
+        if fig.authors.strip():  # read from the poster, so plain text like the caption
+            block += f"\n\n*{markdown_escape(fig.authors)}*"
         if fig.comment.strip():  # verbatim but for surrounding blank lines (a "|" block ends in one)
             block += "\n\n" + fig.comment.strip("\n")
         blocks.append(block)
@@ -166,28 +190,61 @@ def _plain(rendered_inline: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", rendered_inline))
 
 
-def render_html(page: dict[str, str], figures: list[Figure]) -> str:
+def _srcset(variants: tuple) -> str:
+    # quote() turns "," and " " into %2C/%20, which srcset needs to tell candidates apart
+    return ", ".join(f"{quote(v.file)} {v.width}w" for v in variants)
+
+
+def _poster_context(number: int, fig: Figure, md: MarkdownIt) -> dict[str, object]:
+    """What the template gets per poster (documented in templates/page.html.j2)."""
+    images = fig.images
+    large = images.largest if images else None
+    return {
+        "fig": fig, "number": number, "anchor": fig.anchor,
+        "caption": fig.caption, "link": fig.link, "authors": " ".join(fig.authors.split()),
+        "src": quote(fig.image), "width": fig.width, "height": fig.height,
+        "srcset": _srcset(images.jpeg) if images and len(images.jpeg) > 1 else "",
+        "webp_srcset": _srcset(images.webp) if images and images.webp else "",
+        "large": quote(large.file) if large else quote(fig.image),
+        "large_width": large.width if large else fig.width,
+        "large_height": large.height if large else fig.height,
+        "original": quote(images.original) if images and images.original else "",
+        "comment_html": Markup(md.render(fig.comment)) if fig.comment.strip() else "",
+    }
+
+
+def _environment(template: Path | None) -> tuple[Environment, str]:
+    package = PackageLoader("posterocr", "templates")
+    options = dict(autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                   keep_trailing_newline=True)
+    if template is None:
+        return Environment(loader=package, **options), "page.html.j2"
+    if not template.is_file():
+        raise TemplateError(f"{template}: no such template file; pass an existing .html/.j2 file to --template")
+    # The user's folder first; the built-in page stays reachable as "posterocr/page.html.j2",
+    # so a template can {% extends %} it and override a block or two.
+    loader = ChoiceLoader([FileSystemLoader(template.parent), PrefixLoader({"posterocr": package})])
+    return Environment(loader=loader, **options), template.name
+
+
+def render_html(page: dict[str, str], figures: list[Figure], template: Path | None = None) -> str:
     md = _markdown()
-    env = Environment(loader=PackageLoader("posterocr", "templates"), autoescape=True,
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                      keep_trailing_newline=True)
     header = {key: Markup(md.renderInline(page.get(key, ""))) for key in ("title", "subtitle", "author")}
-    posters = [{"fig": fig, "src": quote(fig.image), "comment_html": Markup(md.render(fig.comment))
-                if fig.comment.strip() else ""} for fig in figures]
-    return env.get_template("page.html.j2").render(
-        title_text=_plain(header["title"]) or DEFAULT_TITLE, header=header, posters=posters)
+    posters = [_poster_context(i, fig, md) for i, fig in enumerate(figures, 1)]
+    env, name = _environment(template)
+    try:
+        return env.get_template(name).render(
+            title_text=_plain(header["title"]) or DEFAULT_TITLE, header=header, posters=posters,
+            toc=len(posters) > TOC_ABOVE)
+    except jinja2.TemplateSyntaxError as exc:
+        where = f"{exc.filename or template or name}:{exc.lineno}"
+        raise TemplateError(f"{where}: template syntax error: {exc.message}; fix the template") from None
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"{template or name}: cannot render the page: {exc.message or exc}; "
+                            "fix the template (variables: see posterocr/templates/page.html.j2)") from None
 
 
 # ---------------------------------------------------------------- images
-
-
-def _encode_jpeg(image: np.ndarray, quality: int) -> bytes:
-    buf = io.BytesIO()
-    # A fresh image from an array has no info dict: nothing from the photo's
-    # EXIF/GPS/ICC can reach the file, and we pass none.
-    Image.fromarray(np.ascontiguousarray(image), "RGB").save(
-        buf, "JPEG", quality=quality, progressive=True, optimize=True)
-    return buf.getvalue()
 
 
 def _fit_corners(entry: PosterEntry, width: int, height: int) -> tuple[Corners, str | None]:
@@ -204,21 +261,19 @@ def _fit_corners(entry: PosterEntry, width: int, height: int) -> tuple[Corners, 
     return tuple((x * fx, y * fy) for x, y in entry.corners), None  # type: ignore[return-value]
 
 
-def _output_name(photo: str, used: set[str]) -> str:
-    base = Path(photo).name
-    name, k = f"{base}.jpg", 2
-    while name.casefold() in used:  # same file name in two folders, or one photo shown twice
-        name, k = f"{base}-{k}.jpg", k + 1
-    used.add(name.casefold())
-    return name
+def _base_name(photo: str, used: set[str], settings: ImageSettings) -> str:
+    """NAME for img/NAME.jpg: the photo's file name, made unique when two photos share it."""
+    base, k = Path(photo).name, 2
+    nominal = sorted(set(settings.widths))
+    # same file name in two folders, one photo shown twice, or "X-640" next to "X"
+    while any(n.casefold() in used for n in file_names(base, nominal, settings)):
+        base, k = f"{Path(photo).name}-{k}", k + 1
+    used.update(n.casefold() for n in file_names(base, nominal, settings))
+    return base
 
 
 def _write(path: Path, data: bytes) -> None:
-    try:
-        write_atomic(path, data)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write ({exc.strerror or exc}); "
-                          "free space or choose another output folder with -o") from None
+    write_file(path, data)
 
 
 def render(draft_path: Path, out_dir: Path, *, settings: RenderSettings | None = None) -> RenderReport:
@@ -229,56 +284,55 @@ def render(draft_path: Path, out_dir: Path, *, settings: RenderSettings | None =
     if settings.strict and problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise DraftError(f"{problems[0]}{more}; fix the draft or render without --strict")
-    img_dir = out_dir / "img"
-    try:
-        img_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"{img_dir}: cannot write ({exc.strerror or exc}); "
-                          "free space or choose another output folder with -o") from None
+    if settings.template is not None:  # fail on a broken template before minutes of image work
+        render_html(draft.page(), [], settings.template)
+    image_settings = settings.image_settings()
+    store = ImageStore(out_dir, image_settings)
 
     figures: list[Figure] = []
-    images: list[Path] = []
     skipped: list[tuple[str, str]] = []
     hidden: list[str] = []
     used: set[str] = set()
+    photo_bytes = 0
     for entry in draft.posters():
         if entry.skip:
             hidden.append(entry.photo)
             continue
         source = draft_path.parent / entry.photo
+        base = _base_name(entry.photo, used, image_settings)
         try:
             if not source.is_file():
                 raise PhotoError(f"{source}: photo not found; put it back or set skip: true in the draft")
-            image = load_photo(source)
-            corners, note = _fit_corners(entry, image.shape[1], image.shape[0])
-            try:
-                warped = warp_poster(image, corners, max_side=settings.long_side)
-            except cv2.error:
-                raise PhotoError(f"{source}: cannot straighten with corners {corners}; "
-                                 "fix corners in the draft") from None
+            images, note = store.get(source, base, entry.corners, entry.size,
+                                     lambda w, h, entry=entry: _fit_corners(entry, w, h))
         except PhotoError as exc:
             if settings.strict:
                 raise
             skipped.append((entry.photo, str(exc)))
             continue
+        photo_bytes += source.stat().st_size
         if note:
             problems.append(f"{entry.photo}: {note}")
-        del image  # one full-resolution photo in memory at a time
-        name = _output_name(entry.photo, used)
-        _write(img_dir / name, _encode_jpeg(warped, settings.jpeg_quality))
-        images.append(img_dir / name)
         link, link_problem = safe_link(entry.link)
         if link_problem:
             problems.append(f"{entry.photo}: {link_problem}")
-        figures.append(Figure(image=f"img/{name}", caption=" ".join(entry.caption.split()) or Path(entry.photo).name,
-                              comment=entry.comment, link=link, width=warped.shape[1], height=warped.shape[0],
-                              anchor=_slug(name.removesuffix(".jpg"))))
+        main = images.main
+        figures.append(Figure(image=main.file, caption=" ".join(entry.caption.split()) or Path(entry.photo).name,
+                              comment=entry.comment, link=link, width=main.width, height=main.height,
+                              anchor=_slug(base), authors=entry.authors, images=images))
 
     page = draft.page()
     if is_auto_subtitle(page["subtitle"]):  # the user kept the prefilled count: make it true for this page
         page["subtitle"] = auto_subtitle(len(figures))
+    markdown = render_markdown(page, figures).encode("utf-8")
+    html_page = render_html(page, figures, settings.template).encode("utf-8")
     md_path, html_path = out_dir / "index.md", out_dir / "index.html"
-    _write(md_path, render_markdown(page, figures).encode("utf-8"))
-    _write(html_path, render_html(page, figures).encode("utf-8"))
+    _write(md_path, markdown)
+    _write(html_path, html_page)
+    store.finish()  # only now: a failed render must not delete the images the old page shows
+    files = [f for fig in figures if fig.images for f in fig.images.files]
+    image_bytes = sum(fig.images.total_bytes for fig in figures if fig.images)
     return RenderReport(rendered=len(figures), skipped=tuple(skipped), hidden=tuple(hidden),
-                        problems=tuple(problems), markdown=md_path, html=html_path, images=tuple(images))
+                        problems=tuple(problems), markdown=md_path, html=html_path,
+                        images=tuple(out_dir / f for f in files), reused=store.reused,
+                        output_bytes=len(markdown) + len(html_page) + image_bytes, photo_bytes=photo_bytes)

@@ -1,0 +1,102 @@
+"""Results cache: a re-run of ``extract`` on unchanged photos does no work.
+
+One small JSON file per photo under ``.posterocr-cache/`` beside the draft,
+keyed by the photo's content hash and a fingerprint of everything that
+changes what extract measures (posterocr's version, the source of the
+measuring stages, the settings that matter). Only successful results are
+stored, so a photo that failed is retried on the next run. A cache that is
+corrupt, unreadable or read-only is ignored, never fatal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .records import Detection, PhotoResult, TitleReading
+
+CACHE_DIR_NAME = ".posterocr-cache"
+# The modules whose code decides what extract measures: any change to them
+# (a better detector, a new OCR clean-up) invalidates cached results.
+_MEASURING_MODULES = ("load.py", "detect.py", "geometry.py", "ocr.py", "_tesseract.py", "pipeline.py")
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    digest = hashlib.sha256(__version__.encode())
+    package = Path(__file__).parent
+    for name in _MEASURING_MODULES:
+        path = package / name
+        if path.exists():
+            digest.update(name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def result_to_json(result: PhotoResult) -> dict[str, Any]:
+    return asdict(result)
+
+
+def result_from_json(data: dict[str, Any]) -> PhotoResult:
+    detection = data.get("detection")
+    title = data.get("title")
+    return PhotoResult(
+        photo=str(data["photo"]),
+        sha256=str(data["sha256"]),
+        size=(int(data["size"][0]), int(data["size"][1])),
+        detection=None if detection is None else Detection(
+            corners=tuple((float(x), float(y)) for x, y in detection["corners"]),  # type: ignore[arg-type]
+            confidence=float(detection["confidence"]),
+            found=bool(detection["found"]),
+            method=str(detection.get("method", "")),
+        ),
+        title=None if title is None else TitleReading(
+            text=str(title["text"]),
+            confidence=float(title["confidence"]),
+            alternatives=tuple(str(a) for a in title.get("alternatives", ())),
+        ),
+        error=None,
+        seconds=float(data.get("seconds", 0.0)),
+        notes=tuple(str(n) for n in data.get("notes", ())),
+    )
+
+
+class ResultCache:
+    def __init__(self, root: Path, settings_key: str = "") -> None:
+        self.root = root
+        self.key_suffix = hashlib.sha256(f"{code_fingerprint()}|{settings_key}".encode()).hexdigest()[:16]
+
+    def _path(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / f"{sha256}-{self.key_suffix}.json"
+
+    def get(self, sha256: str) -> PhotoResult | None:
+        """The cached result for this photo content, or None (missing, stale or corrupt)."""
+        try:
+            data = json.loads(self._path(sha256).read_text(encoding="utf-8"))
+            result = result_from_json(data)
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            return None
+        return result if result.sha256 == sha256 else None
+
+    def put(self, result: PhotoResult) -> None:
+        if result.error or not result.sha256:
+            return
+        path = self._path(result.sha256)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    json.dump(result_to_json(result), f)
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError:
+            pass  # a read-only or full disk only costs the speed-up, never the run

@@ -1,0 +1,290 @@
+"""YAML I/O for the draft: parse with line numbers, write back the user's own bytes, save atomically.
+
+ruamel.yaml's round trip keeps values, comments and quoting, but not every byte:
+it re-indents, re-flows long plain scalars, normalises spacing in flow lists and
+after colons, and moves comment columns. So a save does not simply write ruamel's
+dump. It takes the text as loaded (*source*), ruamel's dump of the tree as loaded
+(*base*) and ruamel's dump of the tree now (*new*), and applies only the base ->
+new line changes to the source (a three-way merge, like ``diff3``): lines nobody
+changed stay byte-for-byte as the user typed them. Where the user's reformatting
+and a posterocr change touch the same lines, posterocr's layout wins for those
+lines. The merged text is accepted only if it reads back to exactly the tree being
+saved; otherwise the plain dump is written. An untouched draft is written back
+byte-identical.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import re
+import stat
+import tempfile
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from .exceptions import DraftError
+
+NOT_CHANGED = "fix the YAML (the draft was not changed)"
+
+
+def make_yaml(indent: tuple[int, int, int] = (2, 4, 2)) -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True  # keep the user's quoting byte-for-byte
+    yaml.width = 4096  # never fold long titles or comments
+    yaml.allow_unicode = True
+    mapping, sequence, offset = indent
+    yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
+    return yaml
+
+
+def guess_indent(text: str) -> tuple[int, int, int]:
+    """(mapping, sequence, offset) as the file uses them, so new entries look like the old ones."""
+    mapping, sequence, offset = 2, 4, 2
+    parent: int | None = None
+    found_map = found_seq = False
+    for line in text.splitlines():
+        body = line.lstrip(" ")
+        if not body or body.startswith("#"):
+            continue
+        lead = len(line) - len(body)
+        if body.startswith("- ") and parent is not None and not found_seq:
+            after = len(body) - len(body[1:].lstrip(" ")) - 1  # spaces after the dash
+            offset = lead - parent
+            sequence = offset + 1 + after
+            found_seq = True
+        elif parent is not None and lead > parent and not found_map and not body.startswith("-"):
+            mapping = lead - parent
+            found_map = True
+        parent = lead if body.rstrip().endswith(":") and not body.startswith("- ") else None
+        if found_map and found_seq:
+            break
+    if sequence < offset + 2 or mapping < 1:  # ruamel cannot write what we mis-guessed
+        return 2, 4, 2
+    return mapping, sequence, offset
+
+
+def dump(data: Any, indent: tuple[int, int, int]) -> str:
+    stream = io.StringIO()
+    make_yaml(indent).dump(data, stream)
+    return stream.getvalue()
+
+
+def parse(text: str, path: Path | str) -> Any:
+    """The round-trip tree of *text*; DraftError "path:line:column: problem; fix ..." if it is not YAML."""
+    try:
+        return make_yaml().load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
+        if mark is None:
+            raise DraftError(f"{path}: {problem}; {NOT_CHANGED}") from None
+        raise DraftError(f"{path}:{mark.line + 1}:{mark.column + 1}: {problem}; {NOT_CHANGED}") from None
+    except YAMLError as exc:
+        raise DraftError(f"{path}: {' '.join(str(exc).split())}; {NOT_CHANGED}") from None
+    except RecursionError:  # e.g. thousands of nested "[" - ruamel's parser recurses per level
+        raise DraftError(f"{path}: nested too deeply to read; {NOT_CHANGED}") from None
+
+
+def read_text(path: Path) -> tuple[str, bool]:
+    """(text, had a byte-order mark); DraftError naming the file if it cannot be read as UTF-8."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DraftError(f"{path}: no such draft; run `posterocr extract` first") from None
+    except IsADirectoryError:
+        raise DraftError(f"{path}: is a folder, not a draft; pass the posters.yaml file") from None
+    except OSError as exc:
+        raise DraftError(f"{path}: cannot read the draft ({exc.strerror or exc}); check its permissions") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DraftError(f"{path}:{line}: not UTF-8 text; save the draft as UTF-8 (the draft was not changed)") from None
+    return text, raw.startswith(b"\xef\xbb\xbf")
+
+
+def plain(value: Any, _seen: frozenset[int] = frozenset()) -> Any:
+    """A comparable copy of a loaded tree: builtin types only, NaN made equal to itself."""
+    if id(value) in _seen:  # an alias that contains itself
+        return ("<recursive>",)
+    if isinstance(value, dict):
+        seen = _seen | {id(value)}
+        return ("map", tuple((plain(k, seen), plain(v, seen)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        seen = _seen | {id(value)}
+        return ("seq", tuple(plain(v, seen) for v in value))
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else float(value)
+    if isinstance(value, str):
+        return str(value)
+    if hasattr(value, "tag") and hasattr(value, "value"):  # a !tagged scalar
+        return ("tagged", str(getattr(value.tag, "value", value.tag)), plain(value.value, _seen))
+    return (type(value).__name__, str(value))
+
+
+# ---------------------------------------------------------------- keeping the user's bytes
+
+
+@dataclass(frozen=True)
+class Source:
+    """The file as loaded: its text and ruamel's dump of it, for :func:`render`."""
+
+    text: str
+    base: str
+
+
+def _split(text: str) -> tuple[list[str], str, bool]:
+    """(lines without line ends, the line end the file uses, ends with a line end)."""
+    eol = "\r\n" if "\r\n" in text else "\n"
+    lines = text.split("\n")
+    final = lines[-1] == ""
+    if final:
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines], eol, final
+
+
+def _hunks(base: list[str], other: list[str], side: int) -> list[tuple[int, int, list[str], int]]:
+    """Changes base -> other as (first base line, end base line, replacement lines, side)."""
+    matcher = SequenceMatcher(None, base, other, autojunk=False)
+    return [(i1, i2, other[j1:j2], side) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
+
+
+def merge_lines(base: list[str], ours: list[str], theirs: list[str]) -> list[str]:
+    """*ours* with the base -> *theirs* changes applied; where both changed the same lines, theirs."""
+    hunks = sorted(_hunks(base, ours, 0) + _hunks(base, theirs, 1), key=lambda h: (h[0], h[1], h[3]))
+    out: list[str] = []
+    done = 0  # base lines before this index are emitted
+    k = 0
+    while k < len(hunks):
+        lo, hi = hunks[k][0], hunks[k][1]
+        group = [hunks[k]]
+        k += 1
+        # Overlapping hunks, or two that start at the same line (e.g. both insert there), conflict.
+        while k < len(hunks) and (hunks[k][0] < hi or hunks[k][0] == lo):
+            group.append(hunks[k])
+            hi = max(hi, hunks[k][1])
+            k += 1
+        sides = {h[3] for h in group}
+        keep = sides.pop() if len(sides) == 1 else 1  # a conflict: posterocr's lines win
+        out.extend(base[done:lo])
+        at = lo
+        for i1, i2, lines, side in group:
+            if side == keep:
+                out.extend(base[at:i1])
+                out.extend(lines)
+                at = i2
+        out.extend(base[at:hi])
+        done = hi
+    out.extend(base[done:])
+    return out
+
+
+def render(data: Any, indent: tuple[int, int, int], source: Source | None) -> tuple[str, str]:
+    """(text to save for *data*, ruamel's dump of *data*): the text is the user's bytes where
+    unchanged and always reads back as *data*; the dump is the base for the next save.
+
+    Raises DraftError if even ruamel's own dump does not read back as *data* (a
+    ruamel limitation with some comment placements): better no save than a draft
+    that silently differs from what was merged.
+    """
+    new = dump(data, indent)
+    if source is not None:
+        if new == source.base:
+            return source.text, new
+        if source.text != source.base:
+            ours, eol, final = _split(source.text)
+            base, _, _ = _split(source.base)
+            theirs, _, _ = _split(new)
+            merged = eol.join(merge_lines(base, ours, theirs)) + (eol if final or not ours else "")
+            try:
+                if dump(make_yaml().load(merged), indent) == new:
+                    return merged, new
+            except (YAMLError, RecursionError):
+                pass  # the merge produced something ruamel reads differently: fall back to its dump
+    try:
+        reads_back = plain(make_yaml().load(new)) == plain(data)
+    except (YAMLError, RecursionError):
+        reads_back = False
+    if not reads_back:
+        raise DraftError("cannot write the draft so that it reads back the same (a YAML comment next to a "
+                         "value posterocr replaced?); the old draft is intact - move that comment and run again")
+    return new, new
+
+
+# ---------------------------------------------------------------- atomic write
+
+_TEMP = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)\.[^.]+\.tmp")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # someone else's process, or not a pid: leave its file alone
+    return True
+
+
+def _sweep_stale_temps(path: Path) -> None:
+    """Remove temp files that a killed writer (kill -9 between write and rename) left beside *path*."""
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return
+    for name in names:
+        match = _TEMP.fullmatch(name)
+        if match and match["name"] == path.name and not _alive(int(match["pid"])):
+            try:
+                os.unlink(path.parent / name)
+            except OSError:
+                pass
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace *path* with *data* so readers see the old or the new file, never half of one.
+
+    Raises OSError; callers turn it into a user message. Keeps an existing file's mode.
+    The temp file's name holds this process's id, so a later write can tell an
+    abandoned temp file (its writer is dead) from one being written right now.
+    """
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask  # what open() would have given a new file
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp_name, mode)
+        os.replace(tmp_name, path)
+    except BaseException:
+        try:
+            os.unlink(tmp_name)
+        except FileNotFoundError:
+            pass
+        raise
+    try:  # persist the rename itself; some filesystems refuse, the data is safe either way
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
+    _sweep_stale_temps(path)

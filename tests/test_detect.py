@@ -1,0 +1,168 @@
+"""Poster detection: quad geometry helpers, find_poster on generated photos, refusals."""
+
+from __future__ import annotations
+
+import random
+
+import cv2
+import numpy as np
+import pytest
+
+from posterocr.detect import find_poster, warp_poster
+from posterocr.geometry import order_corners, polygon_area, poster_aspect, quad_iou
+from posterocr.load import load_photo
+
+SIZE = (1512, 2016)  # a quarter of a 12 MP photo: same geometry, quicker to generate
+
+
+# --------------------------------------------------------------------------- geometry
+
+
+def test_quad_iou_identical_disjoint_and_half() -> None:
+    square = [[0, 0], [2, 0], [2, 2], [0, 2]]
+    assert quad_iou(square, square) == pytest.approx(1.0)
+    assert quad_iou(square, [[5, 5], [7, 5], [7, 7], [5, 7]]) == 0.0
+    # The lower half of the square: intersection 2, union 4.
+    assert quad_iou(square, [[0, 1], [2, 1], [2, 2], [0, 2]]) == pytest.approx(0.5)
+    # Shifted by half a side: intersection 2, union 6.
+    assert quad_iou(square, [[1, 0], [3, 0], [3, 2], [1, 2]]) == pytest.approx(1 / 3)
+    # Corner order and orientation do not matter.
+    assert quad_iou(square, square[::-1]) == pytest.approx(1.0)
+
+
+def test_order_corners_from_any_order() -> None:
+    quad = np.array([[110.0, 95.0], [900.0, 140.0], [870.0, 1300.0], [60.0, 1210.0]])
+    for perm in ([2, 0, 3, 1], [3, 2, 1, 0], [1, 3, 0, 2]):
+        np.testing.assert_allclose(order_corners(quad[perm]), quad)
+
+
+def _project(aspect: float, yaw: float, pitch: float, size: tuple[int, int]) -> np.ndarray:
+    """Corners of a width/height=aspect rectangle seen by a phone camera (f = 1.1 x long side)."""
+    w, h = size
+    f = 1.1 * max(w, h)
+    pts = np.array([[-aspect / 2, -0.5, 0], [aspect / 2, -0.5, 0], [aspect / 2, 0.5, 0], [-aspect / 2, 0.5, 0]])
+    ry, rx = np.radians([yaw, pitch])
+    rot_y = np.array([[np.cos(ry), 0, np.sin(ry)], [0, 1, 0], [-np.sin(ry), 0, np.cos(ry)]])
+    rot_x = np.array([[1, 0, 0], [0, np.cos(rx), -np.sin(rx)], [0, np.sin(rx), np.cos(rx)]])
+    cam = pts @ (rot_y @ rot_x).T + np.array([0.05, 0.02, 1.6])
+    return np.stack([cam[:, 0] / cam[:, 2] * f + w / 2, cam[:, 1] / cam[:, 2] * f + h / 2], axis=1)
+
+
+@pytest.mark.parametrize("aspect,yaw,pitch", [(1 / 1.414, 18, 4), (1.333, -12, -6), (1 / 1.414, 2, 0)])
+def test_poster_aspect_undoes_perspective(aspect: float, yaw: float, pitch: float) -> None:
+    corners = _project(aspect, yaw, pitch, (3024, 4032))
+    assert poster_aspect(corners, (3024, 4032)) == pytest.approx(aspect, rel=0.02)
+
+
+def test_warp_poster_restores_true_aspect() -> None:
+    image = np.full((4032 // 4, 3024 // 4, 3), 200, np.uint8)
+    corners = _project(1 / 1.414, 20, 5, (image.shape[1], image.shape[0]))
+    flat = warp_poster(image, [tuple(p) for p in corners], max_side=400)
+    assert max(flat.shape[:2]) == 400
+    assert flat.shape[1] / flat.shape[0] == pytest.approx(1 / 1.414, rel=0.03)
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+def _wall(rng: np.random.Generator, size: tuple[int, int] = SIZE) -> np.ndarray:
+    """An off-white textured wall under uneven light, as behind every poster."""
+    w, h = size
+    base = np.array([226, 219, 204], np.float32)
+    grain = cv2.GaussianBlur(rng.normal(0, 6, (h, w)).astype(np.float32), (0, 0), 1.2)
+    blotch = cv2.resize(rng.normal(0, 5, (h // 200, w // 200)).astype(np.float32), (w, h),
+                        interpolation=cv2.INTER_CUBIC)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    light = 1.0 - 0.25 * ((xx / w - 0.3) ** 2 + (yy / h - 0.4) ** 2) + 0.08 * (xx / w)
+    img = (base[None, None, :] + (grain + blotch)[..., None]) * light[..., None]
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def test_plain_wall_is_not_a_poster() -> None:
+    det = find_poster(_wall(np.random.default_rng(7)))
+    assert not det.found
+    h, w = SIZE[1], SIZE[0]
+    assert quad_iou(det.corners, [[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]]) > 0.99
+
+
+def test_close_up_inside_a_poster_has_no_outline() -> None:
+    """Photo taken too close: text and figures everywhere, no poster edge in frame.
+
+    Figure frames and column gaps form rectangles; none of them is the poster.
+    """
+    import synth
+
+    spec = synth.random_spec(random.Random(11), width=1800)
+    flat = np.asarray(synth.render_poster(spec).convert("RGB"))
+    h, w = flat.shape[:2]
+    crop = flat[int(0.3 * h):int(0.3 * h) + int(0.45 * w * SIZE[1] / SIZE[0]), int(0.2 * w):int(0.65 * w)]
+    photo = cv2.resize(crop, SIZE, interpolation=cv2.INTER_CUBIC)
+    det = find_poster(photo)
+    assert not det.found, f"invented a quad {det.corners} (confidence {det.confidence:.2f})"
+
+
+def test_photo_blocked_by_a_person_is_refused() -> None:
+    """A shoulder fills the frame: only a sliver of wall and no poster edge."""
+    rng = np.random.default_rng(3)
+    img = _wall(rng)
+    w, h = SIZE
+    cv2.ellipse(img, (w // 2, h), (int(w * 0.75), int(h * 0.95)), 0, 0, 360, (45, 52, 88), -1)
+    img = cv2.GaussianBlur(img, (0, 0), 6)  # out of focus, as a near object is
+    det = find_poster(img)
+    assert not det.found
+
+
+def test_input_is_not_modified_and_result_is_deterministic(photo_set) -> None:
+    _, samples = photo_set("detect-normal", 12, seed=4242, size=SIZE, hard=False)
+    image = load_photo(__import__("pathlib").Path(samples[0]["path"]))
+    before = image.copy()
+    a, b = find_poster(image), find_poster(image)
+    assert np.array_equal(image, before)
+    assert a == b
+
+
+# --------------------------------------------------------------------------- generated photos
+
+
+def _ious(samples: list[dict]) -> list[tuple[float, str, object]]:
+    from pathlib import Path
+
+    out = []
+    for sample in samples:
+        det = find_poster(load_photo(Path(sample["path"])))
+        out.append((quad_iou(det.corners, sample["corners"]), Path(sample["path"]).name, det))
+    return out
+
+
+@pytest.mark.slow
+def test_normal_photos_every_poster_found(photo_set) -> None:
+    _, samples = photo_set("detect-normal", 12, seed=4242, size=SIZE, hard=False)
+    results = _ious(samples)
+    bad = [(name, round(iou, 3), det.method) for iou, name, det in results if iou < 0.90]
+    assert not bad, f"IoU < 0.90: {bad}"
+    assert all(det.found and det.confidence >= 0.5 for _, _, det in results)
+    assert np.mean([iou for iou, _, _ in results]) >= 0.95
+
+
+@pytest.mark.slow
+def test_hard_photos_with_occlusions(photo_set) -> None:
+    _, samples = photo_set("detect-hard", 12, seed=5151, size=SIZE, hard=True)
+    results = _ious(samples)
+    good = [iou >= 0.90 for iou, _, _ in results]
+    details = [(name, round(iou, 3)) for iou, name, _ in results]
+    assert sum(good) >= 0.9 * len(good), f"only {sum(good)}/{len(good)} with IoU >= 0.90: {details}"
+    # A detection that is found must not be far off: wrong quads are worse than none.
+    for iou, name, det in results:
+        assert not det.found or iou >= 0.75, f"{name}: found a wrong quad (IoU {iou:.2f})"
+
+
+def test_found_quad_is_inside_photo_and_convex(photo_set) -> None:
+    _, samples = photo_set("detect-hard", 12, seed=5151, size=SIZE, hard=True)
+    from pathlib import Path
+
+    det = find_poster(load_photo(Path(samples[1]["path"])))
+    quad = np.asarray(det.corners)
+    assert det.found
+    assert polygon_area(quad) > 0.05 * SIZE[0] * SIZE[1]
+    assert (quad[:, 0] > -0.05 * SIZE[0]).all() and (quad[:, 0] < 1.05 * SIZE[0]).all()
+    assert (quad[:, 1] > -0.05 * SIZE[1]).all() and (quad[:, 1] < 1.05 * SIZE[1]).all()

@@ -1,0 +1,274 @@
+"""Title reading with the real Tesseract on generated posters, and the wrapper's failure modes."""
+
+from __future__ import annotations
+
+import os
+import random
+import stat
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
+
+import synth  # noqa: E402
+from ocr_eval import photograph  # noqa: E402
+from posterocr import _tesseract, ocr  # noqa: E402
+from posterocr.exceptions import MissingDependency, OcrError  # noqa: E402
+from tests.conftest import title_similarity  # noqa: E402
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+
+
+def _poster(seed: int, *, hard: bool = False) -> tuple[np.ndarray, synth.PosterSpec]:
+    spec = synth.random_spec(random.Random(seed), hard=hard)
+    return np.asarray(synth.render_poster(spec)), spec
+
+
+@pytest.fixture(scope="module")
+def flat_results() -> list[tuple[synth.PosterSpec, ocr.TitleReading]]:
+    out = []
+    for seed in range(100, 116):
+        poster, spec = _poster(seed)
+        out.append((spec, ocr.read_title(poster)))
+    return out
+
+
+def test_flat_posters_read_their_titles(flat_results) -> None:
+    kinds = {p for spec, _ in flat_results for p in spec.phenomena}
+    # The set must exercise the hard layouts, or passing it says little.
+    assert {"header_band", "qr", "logos"} <= kinds
+    sims = [title_similarity(r.text, spec.title) for spec, r in flat_results]
+    report = "\n".join(f"{s:.2f} {spec.title!r} -> {r.text!r}" for s, (spec, r) in zip(sims, flat_results))
+    assert np.mean(np.array(sims) >= 0.90) >= 0.90, report
+    assert np.mean(sims) >= 0.93, report
+
+
+def test_confidence_tracks_correctness(flat_results) -> None:
+    for spec, reading in flat_results:
+        assert 0.0 <= reading.confidence <= 1.0
+        if title_similarity(reading.text, spec.title) >= 0.95:
+            assert reading.confidence >= 0.4, (spec.title, reading)
+
+
+def test_rectified_photos_read_their_titles() -> None:
+    """Warp by a random homography, JPEG, rectify from corners off by up to 1 %."""
+    sims, report = [], []
+    for seed in range(200, 214):
+        rng = random.Random(seed)
+        spec = synth.random_spec(rng, hard=seed % 3 == 0)
+        poster = photograph(np.asarray(synth.render_poster(spec)), rng, error=0.01, quality=80)
+        reading = ocr.read_title(poster)
+        sims.append(title_similarity(reading.text, spec.title))
+        report.append(f"{sims[-1]:.2f} {spec.title!r} -> {reading.text!r}")
+    assert np.mean(np.array(sims) >= 0.90) >= 0.85, "\n".join(report)
+
+
+def _specs_of_variant(variant: str, count: int) -> list[int]:
+    seeds = [s for s in range(300, 400) if synth.random_spec(random.Random(s), hard=True).variant == variant]
+    return seeds[:count]
+
+
+@pytest.mark.parametrize("variant", ["tagline", "question_headline"])
+def test_tagline_posters_keep_the_real_title(variant: str) -> None:
+    for seed in _specs_of_variant(variant, 2):
+        poster, spec = _poster(seed, hard=True)
+        reading = ocr.read_title(poster)
+        candidates = [reading.text, *reading.alternatives]
+        best = max(title_similarity(c, spec.title) for c in candidates)
+        assert best >= 0.90, (spec.title, spec.headline_lines, reading)
+        # And the headline, the largest text on the page, is not mistaken for it
+        # without the real title being offered too.
+        headline = " ".join(spec.headline_lines)
+        assert title_similarity(reading.text, headline) < 0.9 or best >= 0.9
+
+
+@pytest.mark.parametrize("fill", [255, 0, 128])
+def test_blank_page_reads_nothing(fill: int) -> None:
+    reading = ocr.read_title(np.full((1400, 1000, 3), fill, np.uint8))
+    assert reading == ocr.TitleReading("", 0.0, ())
+
+
+def test_photo_without_text_reads_nothing() -> None:
+    """A smooth gradient with a few blobs: shapes, but no title."""
+    img = np.zeros((1200, 900, 3), np.uint8)
+    img[:] = np.linspace(60, 220, 900, dtype=np.uint8)[None, :, None]
+    for x, y, r in [(200, 300, 90), (600, 700, 150), (450, 1000, 60)]:
+        cv2.circle(img, (x, y), r, (30, 30, 30), -1)
+    reading = ocr.read_title(img)
+    assert reading.text == "" or reading.confidence < 0.5
+
+
+def test_small_and_grey_inputs() -> None:
+    assert ocr.read_title(np.zeros((8, 8, 3), np.uint8)).text == ""
+    poster, spec = _poster(101)
+    grey = cv2.cvtColor(poster, cv2.COLOR_RGB2GRAY)
+    assert title_similarity(ocr.read_title(grey).text, spec.title) >= 0.9
+
+
+def test_one_tesseract_call_per_ordinary_poster() -> None:
+    poster, spec = _poster(102)
+    assert spec.variant == "normal"
+    before = _tesseract.calls
+    ocr.read_title(poster)
+    assert _tesseract.calls - before == 1
+
+
+def test_white_on_dark_band_title() -> None:
+    """Drawn by hand: white title on a navy band, logo left, QR-like block right."""
+    img = Image.new("RGB", (2400, 1700), (250, 250, 250))
+    d = ImageDraw.Draw(img)
+    d.rectangle([0, 0, 2400, 420], fill=(16, 37, 84))
+    d.ellipse([60, 60, 300, 300], outline=(255, 255, 255), width=12)
+    rng = np.random.default_rng(0)
+    cells = rng.random((21, 21)) > 0.5
+    for (i, j), on in np.ndenumerate(cells):
+        if on:
+            d.rectangle([2100 + 12 * j, 60 + 12 * i, 2111 + 12 * j, 71 + 12 * i], fill=(255, 255, 255))
+    title = ImageFont.truetype(FONT, 92)
+    names = ImageFont.truetype(FONT.replace("-Bold", ""), 44)
+    d.text((420, 70), "CA-LoRA: Adapting Existing LoRA for", font=title, fill=(255, 255, 255))
+    d.text((420, 180), "Compressed Language Models", font=title, fill=(255, 255, 255))
+    d.text((420, 310), "Weilin Zhao¹, Yuxiang Huang¹, Xu Han²", font=names, fill=(255, 255, 255))
+    body = ImageFont.truetype(FONT.replace("-Bold", ""), 26)
+    for i in range(30):
+        d.text((80, 520 + 36 * i), "we adapt the low rank update to the compressed model " * 2, font=body,
+               fill=(20, 20, 20))
+    reading = ocr.read_title(np.asarray(img))
+    truth = "CA-LoRA: Adapting Existing LoRA for Compressed Language Models"
+    assert title_similarity(reading.text, truth) >= 0.95, reading
+
+
+# --------------------------------------------------------------------------- text cleaning
+
+
+@pytest.mark.parametrize("lines, expected", [
+    (["CA-", "LoRA: Adapting LLMs"], "CA-LoRA: Adapting LLMs"),  # a real hyphen at the break stays
+    (["infini-gram: Scaling Unbounded", "n-gram Models"], "infini-gram: Scaling Unbounded n-gram Models"),
+    (["Efficient Genera-", "tion of Long Texts"], "Efficient Generation of Long Texts"),  # a layout hyphen goes
+    (["Stream of Search :", "Learning to Search"], "Stream of Search: Learning to Search"),
+    (["“Unforgettable”  Generalization"], '"Unforgettable" Generalization'),
+    (["Model Autophagy | ©"], "Model Autophagy"),
+])
+def test_clean_title(lines: list[str], expected: str) -> None:
+    assert ocr.clean_title(lines) == expected
+
+
+@pytest.mark.parametrize("text, authors", [
+    ("Percy Dao¹, Ines Turing¹", True),
+    ("Percy Dao', Ines Turing'", True),  # superscripts as OCR renders them
+    ("Alice Smith, Bob Chen and Carla Díaz", True),
+    ("1 ETH Zürich 2 MIT CSAIL", True),
+    ("Do Language Models Plan Ahead for Future Tokens?", False),
+    ("CA-LoRA: Adapting Existing LoRA for Compressed LLMs", False),
+    ("Towards Scalable Pruning in 3D Reconstruction", False),
+])
+def test_looks_like_authors(text: str, authors: bool) -> None:
+    assert ocr.looks_like_authors(text) is authors
+
+
+def test_strict_author_test_spares_titles() -> None:
+    # Two capitalised phrases joined by "and" may be names -- or a title's last line.
+    assert ocr.looks_like_authors("Synthetic Data and Hallucination Rates")
+    assert not ocr.looks_like_authors("Synthetic Data and Hallucination Rates", strict=True)
+    assert ocr.looks_like_authors("Alice Smith, Bob Chen, Carla Díaz", strict=True)
+
+
+@pytest.mark.parametrize("text, sentence", [
+    ("Can a tiny model draft for a giant one?", True),
+    ("We can decode faster by drafting with a tiny model", True),
+    ("Synthetic data helps only when it is diverse", True),
+    ("GaLore: memory-efficient training made simple", False),
+    ("Scaling Laws Are Adaptive Learners", False),
+])
+def test_reads_as_sentence(text: str, sentence: bool) -> None:
+    assert ocr.reads_as_sentence(text) is sentence
+
+
+# --------------------------------------------------------------------------- the wrapper
+
+
+def _text_image(text: str) -> np.ndarray:
+    img = Image.new("L", (900, 120), 255)
+    ImageDraw.Draw(img).text((20, 25), text, font=ImageFont.truetype(FONT, 56), fill=0)
+    return np.asarray(img)
+
+
+def test_image_to_data_words_and_boxes() -> None:
+    before = _tesseract.calls
+    words = _tesseract.image_to_data(_text_image("Stream of Search"), psm=7, timeout=20)
+    assert _tesseract.calls == before + 1
+    assert [w.text for w in words] == ["Stream", "of", "Search"]
+    for w in words:
+        assert 0 <= w.left and w.left + w.width <= 900 and 0 <= w.top and w.top + w.height <= 120
+        assert 50 <= w.conf <= 100
+    assert words[0].left < words[1].left < words[2].left
+    assert _tesseract.image_to_string(_text_image("Counting"), psm=7, timeout=20).strip() == "Counting"
+
+
+def _fake_tesseract(folder: Path, body: str) -> None:
+    script = folder / "tesseract"
+    script.write_text("#!/bin/sh\n" + body + "\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+
+
+def test_missing_tesseract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: no tesseract anywhere
+    with pytest.raises(MissingDependency, match="tesseract not found on PATH.*apt-get install tesseract-ocr"):
+        _tesseract.image_to_data(_text_image("x"), psm=7, timeout=5)
+
+
+def test_tesseract_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_tesseract(tmp_path, "echo 'Error: bad things happened' >&2\nexit 1")
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    with pytest.raises(OcrError) as info:
+        _tesseract.image_to_data(_text_image("x"), psm=7, timeout=5)
+    message = str(info.value)
+    assert "exit status 1" in message and "bad things happened" in message and "\n" not in message
+
+
+def test_tesseract_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_tesseract(tmp_path, "kill -SEGV $$")
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    with pytest.raises(OcrError, match="SIGSEGV"):
+        ocr.read_title(_poster(103)[0])
+
+
+def test_tesseract_timeout_kills_the_child(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pidfile = tmp_path / "child.pid"
+    # A wrapper that starts a grandchild: the whole group must die, not just the shell.
+    _fake_tesseract(tmp_path, f"sleep 30 &\necho $! > {pidfile}\nwait")
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    start = time.monotonic()
+    with pytest.raises(OcrError, match="timed out after 1 s"):
+        _tesseract.image_to_data(_text_image("x"), psm=7, timeout=1)
+    assert time.monotonic() - start < 10
+    pid = int(pidfile.read_text())
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.05)
+    assert not _alive(pid)
+
+
+def _alive(pid: int) -> bool:
+    """Running, i.e. neither gone nor a zombie waiting to be reaped."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def test_child_runs_single_threaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    envfile = tmp_path / "env.txt"
+    _fake_tesseract(tmp_path, f"env > {envfile}\nexit 3")
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    with pytest.raises(OcrError):
+        _tesseract.image_to_data(_text_image("x"), psm=7, timeout=5)
+    assert "OMP_THREAD_LIMIT=1" in envfile.read_text().splitlines()

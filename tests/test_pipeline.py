@@ -1,0 +1,202 @@
+"""extract as a whole: cache, faults in Tesseract and in files, interrupts. Real photos, real Tesseract."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from posterocr import _tesseract
+from posterocr.cli import main
+from posterocr.pipeline import ExtractSettings, extract
+
+pytestmark = pytest.mark.slow
+REAL_TESSERACT = shutil.which("tesseract")
+
+
+def _draft(path: Path):
+    return YAML(typ="rt").load(path.read_text(encoding="utf-8"))
+
+
+def _entries(path: Path) -> dict[str, dict]:
+    return {e["photo"]: e for e in _draft(path)["posters"]}
+
+
+@pytest.fixture()
+def photos(tmp_path: Path, photo_set, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Three generated photos in tmp/img, cwd = tmp."""
+    folder, samples = photo_set("e2e", 7, seed=20241007, size=(1512, 2016), heic_every=3)
+    img = tmp_path / "img"
+    img.mkdir()
+    for sample in samples[:3]:
+        shutil.copy2(sample["path"], img)
+    monkeypatch.chdir(tmp_path)
+    return img
+
+
+def _fake_tesseract(tmp_path: Path, behaviour: str) -> Path:
+    """A `tesseract` that misbehaves on its first call only, then runs the real one."""
+    bin_dir = tmp_path / "fakebin"
+    bin_dir.mkdir()
+    script = bin_dir / "tesseract"
+    counter = tmp_path / "calls"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'n=$(cat "{counter}" 2>/dev/null || echo 0); n=$((n+1)); echo $n > "{counter}"\n'
+        f'if [ "$n" -eq 1 ]; then {behaviour}; fi\n'
+        f'exec "{REAL_TESSERACT}" "$@"\n'
+    )
+    script.chmod(0o755)
+    return bin_dir
+
+
+def test_rerun_unchanged_folder_does_no_ocr_and_changed_photo_is_reread(photos: Path) -> None:
+    settings = ExtractSettings(jobs=1)
+    before = _tesseract.calls
+    first = extract(photos, Path("posters.yaml"), settings)
+    assert _tesseract.calls > before and first.cached == 0
+
+    before = _tesseract.calls
+    again = extract(photos, Path("posters.yaml"), settings)
+    assert _tesseract.calls == before, "a re-run on unchanged photos must not start tesseract"
+    assert again.cached == 3
+    assert [r.title for r in again.results] == [r.title for r in first.results]
+
+    # Change one photo's bytes (re-saved by some app): only that one is read again.
+    changed = sorted(photos.iterdir())[0]
+    with changed.open("ab") as f:
+        f.write(b"\0" * 16)
+    before = _tesseract.calls
+    third = extract(photos, Path("posters.yaml"), settings)
+    assert third.cached == 2
+    assert _tesseract.calls > before
+
+
+def test_corrupt_cache_is_ignored(photos: Path) -> None:
+    extract(photos, Path("posters.yaml"), ExtractSettings(jobs=1))
+    for entry in Path(".posterocr-cache").rglob("*.json"):
+        entry.write_text("{ not json")
+    report = extract(photos, Path("posters.yaml"), ExtractSettings(jobs=1))
+    assert report.cached == 0 and not report.failed
+
+
+def test_crashing_tesseract_fails_one_photo_and_the_rest_are_read(
+    photos: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = _fake_tesseract(tmp_path, 'echo "Segmentation fault" >&2; kill -SEGV $$')
+    monkeypatch.setenv("PATH", f"{fake}{os.pathsep}{os.environ['PATH']}")
+    assert main(["extract", "img", "-j", "1"]) == 1
+    err = capsys.readouterr().err
+    entries = _entries(Path("posters.yaml"))
+    statuses = sorted(e["measured"]["status"] for e in entries.values())
+    assert statuses.count("failed") == 1, statuses
+    failed = next(e for e in entries.values() if e["measured"]["status"] == "failed")
+    assert "tesseract failed (killed by SIGSEGV)" in failed["measured"]["message"]
+    assert "1 failed" in err and "SIGSEGV" in err
+    # The failure is not cached: the next run (tesseract healthy again) reads that photo.
+    assert main(["extract", "img", "-j", "1"]) == 0
+    assert all(e["measured"]["status"] != "failed" for e in _entries(Path("posters.yaml")).values())
+
+
+def test_hanging_tesseract_times_out(photos: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = _fake_tesseract(tmp_path, "sleep 60")
+    monkeypatch.setenv("PATH", f"{fake}{os.pathsep}{os.environ['PATH']}")
+    start = time.monotonic()
+    report = extract(photos, Path("posters.yaml"), ExtractSettings(jobs=1, ocr_timeout=3))
+    assert time.monotonic() - start < 45
+    assert len(report.failed) == 1 and "timed out after 3 s" in report.failed[0].error
+    assert len(report.results) == 3
+
+
+def test_missing_tesseract_exits_3_with_install_hint(
+    photos: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    assert main(["extract", "img"]) == 3
+    err = capsys.readouterr().err
+    assert "apt-get install tesseract-ocr" in err and len(err.strip().splitlines()) == 1
+    assert not Path("posters.yaml").exists()
+
+
+def test_bad_files_are_listed_and_the_rest_processed(
+    photos: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = sorted(photos.iterdir())[0]
+    (photos / "empty.jpg").write_bytes(b"")
+    (photos / "letter.jpg").write_text("Dear committee,\n")
+    (photos / "cut.jpg").write_bytes(good.read_bytes()[: good.stat().st_size // 4]) if good.suffix == ".jpg" else None
+    (photos / "clip.MOV").write_bytes(b"\0\0\0\x18ftypqt  ")
+    assert main(["extract", "img", "-j", "2"]) == 1
+    err = capsys.readouterr().err
+    assert "clip.MOV: video, skipped" in err
+    assert "empty.jpg: empty file (0 bytes)" in err
+    assert "letter.jpg: not a readable image" in err
+    assert "Traceback" not in err
+    entries = _entries(Path("posters.yaml"))
+    ok = [p for p, e in entries.items() if e["measured"]["status"] in ("ok", "flagged")]
+    assert len(ok) == 3
+
+
+def test_unreadable_file_and_folder(photos: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    victim = sorted(photos.iterdir())[0]
+    if os.geteuid() != 0:
+        victim.chmod(0)
+    else:  # root reads anything: inject the fault the OS would raise
+        real_open = Path.open
+
+        def deny(self: Path, *args, **kwargs):
+            if self.name == victim.name:
+                raise PermissionError(13, "Permission denied", str(self))
+            return real_open(self, *args, **kwargs)
+
+        monkeypatch.setattr(Path, "open", deny)
+    assert main(["extract", "img", "-j", "1"]) == 1
+    err = capsys.readouterr().err
+    assert f"{victim.name}: permission denied; make the file readable" in err
+    assert "2 read" in err or "1 read, 1 flagged" in err
+
+    monkeypatch.undo()
+    if os.geteuid() != 0:
+        photos.chmod(0)
+    else:
+        monkeypatch.setattr(Path, "iterdir", lambda self: (_ for _ in ()).throw(PermissionError(13, "denied")))
+    try:
+        assert main(["extract", "img"]) == 2
+    finally:
+        photos.chmod(0o755)
+    assert "img: permission denied; make the folder readable" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_run_keeps_a_valid_draft_and_resumes(photos: Path, signum: int) -> None:
+    draft = Path("posters.yaml")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "posterocr", "extract", "img", "-j", "1"],
+        stderr=subprocess.PIPE, text=True,
+    )
+    cache = Path(".posterocr-cache")
+    deadline = time.monotonic() + 120
+    while not list(cache.rglob("[0-9a-f]*.json")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=120)
+    if proc.returncode == 0:
+        pytest.skip("the run finished before the signal arrived")
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert 1 <= len(_draft(draft)["posters"]) < 3
+    # The next run resumes: photos already read come from the cache.
+    rerun = subprocess.run([sys.executable, "-m", "posterocr", "extract", "img", "-j", "1"],
+                           capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert len(_draft(draft)["posters"]) == 3
+    assert "from cache" in rerun.stderr

@@ -20,6 +20,7 @@ from rapidfuzz import fuzz
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from posterocr.geometry import quad_iou  # noqa: E402
+from posterocr.load import file_sha256  # noqa: E402
 from posterocr.pipeline import ExtractSettings, process_photo  # noqa: E402
 
 
@@ -35,7 +36,7 @@ def main() -> int:
     rows = []
     for sample in samples:
         path = args.folder / Path(sample["path"]).name
-        result = process_photo(path, path.name, settings)
+        result = process_photo(path, path.name, file_sha256(path), settings)
         read = result.title.text if result.title else ""
         similarity = fuzz.ratio(" ".join(read.split()), " ".join(sample["title"].split())) / 100
         iou = quad_iou(result.detection.corners, sample["corners"]) if result.detection else 0.0

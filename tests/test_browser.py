@@ -40,6 +40,18 @@ COMMENTS = [
 ]
 
 
+def luminance(css: str) -> float:
+    """Relative luminance (WCAG 2) of a computed colour "rgb(r, g, b)"."""
+    channels = [int(v) / 255 for v in css[css.index("(") + 1:css.index(")")].split(",")[:3]]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast(fg: str, bg: str) -> float:
+    a, b = sorted((luminance(fg), luminance(bg)))
+    return (b + 0.05) / (a + 0.05)
+
+
 def artifacts_dir() -> Path:
     folder = Path(os.environ.get("POSTEROCR_ARTIFACTS") or REPO / "test-artifacts")
     folder.mkdir(parents=True, exist_ok=True)
@@ -63,6 +75,7 @@ def site(photo_set, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, lis
         entry["comment"] = COMMENTS[i % len(COMMENTS)]
     draft.data["posters"][0]["link"] = "https://arxiv.org/abs/2401.00001"
     draft.data["posters"][3]["caption"] = "<img src=x onerror=alert(1)> A caption with markup"
+    draft.data["posters"][5]["caption"] = "Introducing SupercalifragilisticLongModelNameWithoutAnyBreakOpportunityAtAll"
     save_draft(draft, project / "posters.yaml")
     report = render(project / "posters.yaml", project / "output")
     assert report.rendered == 10 and not report.skipped
@@ -98,7 +111,7 @@ class Page:
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.page.on("console", lambda m: self.errors.append(f"console {m.type}: {m.text}")
-                     if m.type in ("error", "warning") else None)
+                     if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
         self.page.on("requestfailed", lambda r: self.errors.append(f"failed: {r.url} {r.failure}"))
         self.page.on("request", lambda r: None if r.url.startswith("file://")
@@ -168,8 +181,21 @@ def test_page_renders_cleanly(opened) -> None:
     anchor = pg.evaluate("() => location.hash.slice(1)")
     box = pg.locator(f"#{anchor}").bounding_box()
     assert box is not None and abs(box["y"]) < 40
+    # Readable in both schemes: WCAG AA contrast (4.5:1) for every kind of text on its background.
+    colours = pg.evaluate("""() => {
+        const bg = el => { for (; el; el = el.parentElement) { const c = getComputedStyle(el).backgroundColor;
+                                if (c !== 'rgba(0, 0, 0, 0)') return c; } return 'rgb(255, 255, 255)'; };
+        return ['h1', '.subtitle', '.author a', 'nav.toc h2', 'nav.toc a', '.num', 'figcaption h2',
+                'figcaption h2 a', '.comment p', '.comment a', '.comment code', 'footer']
+            .map(sel => document.querySelector(sel)).filter(Boolean)
+            .map(el => [el.tagName + '.' + el.className, getComputedStyle(el).color, bg(el)]); }""")
+    assert len(colours) >= 10
+    for what, fg, bg in colours:
+        assert contrast(fg, bg) >= 4.5, f"{label}: {what} {fg} on {bg}"
+    dark = luminance(pg.evaluate("() => getComputedStyle(document.body).backgroundColor")) < 0.05
+    assert dark == label.endswith("dark")
     pg.evaluate("() => scrollTo(0, 0)")
-    pg.screenshot(path=str(artifacts_dir() / f"page-{label}.png"), full_page=True)
+    pg.screenshot(path=str(artifacts_dir() / f"page-{label}.png"), full_page=True, scale="css")
     pg.screenshot(path=str(artifacts_dir() / f"page-{label}-top.png"))
     assert page.errors == []
 
@@ -212,6 +238,16 @@ def test_click_opens_the_large_view(site, browser) -> None:
         pg.wait_for_function("() => !document.querySelector('dialog.lightbox').open")
         assert page.errors == []
         page.close()
+
+
+def test_narrowest_phone_has_no_sideways_scroll(site, browser) -> None:
+    folder, _ = site
+    page = Page(browser, (folder / "index.html").as_uri(), {"width": 360, "height": 740}, "light")
+    page.load_all_images()
+    width = page.page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert width[0] <= width[1] == 360
+    assert page.errors == []
+    page.close()
 
 
 @pytest.mark.skipif(PANDOC is None, reason="pandoc not installed")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -114,7 +115,7 @@ def test_photo_blocked_by_a_person_is_refused() -> None:
 
 def test_input_is_not_modified_and_result_is_deterministic(photo_set) -> None:
     _, samples = photo_set("detect-normal", 12, seed=4242, size=SIZE, hard=False)
-    image = load_photo(__import__("pathlib").Path(samples[0]["path"]))
+    image = load_photo(Path(samples[0]["path"]))
     before = image.copy()
     a, b = find_poster(image), find_poster(image)
     assert np.array_equal(image, before)
@@ -125,8 +126,6 @@ def test_input_is_not_modified_and_result_is_deterministic(photo_set) -> None:
 
 
 def _ious(samples: list[dict]) -> list[tuple[float, str, object]]:
-    from pathlib import Path
-
     out = []
     for sample in samples:
         det = find_poster(load_photo(Path(sample["path"])))
@@ -158,8 +157,6 @@ def test_hard_photos_with_occlusions(photo_set) -> None:
 
 def test_found_quad_is_inside_photo_and_convex(photo_set) -> None:
     _, samples = photo_set("detect-hard", 12, seed=5151, size=SIZE, hard=True)
-    from pathlib import Path
-
     det = find_poster(load_photo(Path(samples[1]["path"])))
     quad = np.asarray(det.corners)
     assert det.found

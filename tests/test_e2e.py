@@ -15,7 +15,7 @@ from ruamel.yaml import YAML
 from posterocr.cli import main
 from posterocr.geometry import quad_iou
 
-from .conftest import title_similarity
+from conftest import title_similarity
 
 pytestmark = pytest.mark.slow
 

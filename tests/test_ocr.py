@@ -19,9 +19,9 @@ sys.path.insert(0, str(REPO / "bench"))
 
 import synth  # noqa: E402
 from ocr_eval import photograph  # noqa: E402
-from posterocr import _tesseract, ocr  # noqa: E402
+from posterocr import _tesseract, ocr, titletext  # noqa: E402
 from posterocr.exceptions import MissingDependency, OcrError  # noqa: E402
-from tests.conftest import title_similarity  # noqa: E402
+from conftest import title_similarity  # noqa: E402
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 
@@ -157,7 +157,7 @@ def test_white_on_dark_band_title() -> None:
     (["Model Autophagy | ©"], "Model Autophagy"),
 ])
 def test_clean_title(lines: list[str], expected: str) -> None:
-    assert ocr.clean_title(lines) == expected
+    assert titletext.clean_title(lines) == expected
 
 
 @pytest.mark.parametrize("text, authors", [
@@ -170,14 +170,14 @@ def test_clean_title(lines: list[str], expected: str) -> None:
     ("Towards Scalable Pruning in 3D Reconstruction", False),
 ])
 def test_looks_like_authors(text: str, authors: bool) -> None:
-    assert ocr.looks_like_authors(text) is authors
+    assert titletext.looks_like_authors(text) is authors
 
 
 def test_strict_author_test_spares_titles() -> None:
     # Two capitalised phrases joined by "and" may be names -- or a title's last line.
-    assert ocr.looks_like_authors("Synthetic Data and Hallucination Rates")
-    assert not ocr.looks_like_authors("Synthetic Data and Hallucination Rates", strict=True)
-    assert ocr.looks_like_authors("Alice Smith, Bob Chen, Carla Díaz", strict=True)
+    assert titletext.looks_like_authors("Synthetic Data and Hallucination Rates")
+    assert not titletext.looks_like_authors("Synthetic Data and Hallucination Rates", strict=True)
+    assert titletext.looks_like_authors("Alice Smith, Bob Chen, Carla Díaz", strict=True)
 
 
 @pytest.mark.parametrize("text, sentence", [
@@ -188,7 +188,7 @@ def test_strict_author_test_spares_titles() -> None:
     ("Scaling Laws Are Adaptive Learners", False),
 ])
 def test_reads_as_sentence(text: str, sentence: bool) -> None:
-    assert ocr.reads_as_sentence(text) is sentence
+    assert titletext.reads_as_sentence(text) is sentence
 
 
 # --------------------------------------------------------------------------- the wrapper

@@ -11,6 +11,7 @@ import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pillow_heif
 import pytest
 from PIL import Image, ImageDraw
@@ -18,7 +19,9 @@ from PIL import Image, ImageDraw
 from posterocr.draft import load_draft, load_or_new_draft, save_draft
 from posterocr.exceptions import OutputError, PhotoError
 from posterocr.records import Detection, PhotoResult, TitleReading
-from posterocr.render import RenderSettings, markdown_escape, render, render_markdown, Figure
+from posterocr.render import (Figure, RenderSettings, TemplateError, markdown_escape, render, render_html,
+                              render_markdown)
+from posterocr.webimages import ImageSettings, plan_sides
 
 pillow_heif.register_heif_opener()
 PANDOC = shutil.which("pandoc")
@@ -104,12 +107,15 @@ class Figures(HTMLParser):
         self.figures: list[dict] = []
         self.tags: list[str] = []
         self._in_caption = False
+        self._in_title = False
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
         self.tags.append(tag)
         a = dict(attrs)
         if tag == "figure":
-            self.figures.append({"alt": None, "img": None, "caption": "", "hrefs": []})
+            self.figures.append({"alt": None, "img": None, "caption": "", "title": "", "hrefs": []})
+        elif tag == "h2" and self._in_caption:
+            self._in_title = True
         elif tag == "img" and self.figures and self.figures[-1]["img"] is None:
             self.figures[-1]["img"], self.figures[-1]["alt"] = a, a.get("alt")
         elif tag == "figcaption":
@@ -120,10 +126,14 @@ class Figures(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag == "figcaption":
             self._in_caption = False
+        elif tag == "h2":
+            self._in_title = False
 
     def handle_data(self, data: str) -> None:
         if self._in_caption:
             self.figures[-1]["caption"] += data
+        if self._in_title:
+            self.figures[-1]["title"] += data
 
     @classmethod
     def of(cls, html: str) -> Figures:
@@ -131,6 +141,7 @@ class Figures(HTMLParser):
         parser.feed(html)
         for fig in parser.figures:
             fig["caption"] = " ".join(fig["caption"].split())
+            fig["title"] = " ".join(fig["title"].split())
         return parser
 
 
@@ -139,30 +150,142 @@ def pandoc(markdown: Path) -> str:
                           check=True, capture_output=True, text=True, timeout=60).stdout
 
 
+def assert_no_metadata(path: Path) -> None:
+    raw = path.read_bytes()
+    assert b"Exif" not in raw and b"Apple" not in raw and b"ICC_PROFILE" not in raw, path
+    with Image.open(path) as im:
+        assert len(im.getexif()) == 0 and "exif" not in im.info and "icc_profile" not in im.info, path
+
+
 def test_render_images_have_no_metadata_and_are_web_sized(project: Path) -> None:
     out = project / "output"
     report = render(project / "posters.yaml", out)
     assert report.rendered == 2 and report.skipped == () and report.hidden == ("img/IMG_3.png",)
-    assert sorted(p.name for p in (out / "img").iterdir()) == ["IMG_1.jpg.jpg", "IMG_2.HEIC.jpg"]
-    assert sorted(p.name for p in out.iterdir()) == ["img", "index.html", "index.md"]
+    # IMG_2's poster is ~550 px: one image, never upscaled to 640 or 1280.
+    assert sorted(p.name for p in (out / "img").iterdir()) == \
+        [".manifest.json", "IMG_1.jpg-640.jpg", "IMG_1.jpg.jpg", "IMG_2.HEIC.jpg"]
+    assert sorted(p.name for p in out.iterdir()) == ["img", "index.html", "index.md"]  # no photo copied
+    assert len(report.images) == 3
     for path in report.images:
-        raw = path.read_bytes()
-        assert b"Exif" not in raw and b"Apple" not in raw and b"ICC_PROFILE" not in raw
+        assert_no_metadata(path)
         with Image.open(path) as im:
-            assert im.format == "JPEG" and len(im.getexif()) == 0
-            assert "exif" not in im.info and "icc_profile" not in im.info
-            assert im.info.get("progressive") or im.info.get("progression")
-            assert max(im.size) <= 1600
+            assert im.format == "JPEG" and (im.info.get("progressive") or im.info.get("progression"))
     # The sideways JPEG was turned upright and straightened with the draft's corners:
-    # red on the left, blue on the right, no wall, and the long side capped at exactly 1600.
+    # red on the left, blue on the right, no wall, and the long side exactly 1280 (640 for the small one).
+    for name, side in (("IMG_1.jpg.jpg", 1280), ("IMG_1.jpg-640.jpg", 640)):
+        with Image.open(out / "img" / name) as im:
+            w, h = im.size
+            assert h == side and 0.55 * side < w < 0.8 * side
+            rgb = im.convert("RGB")
+            for x, colour in ((0.04, RED), (0.45, RED), (0.55, BLUE), (0.96, BLUE)):
+                for y in (0.04, 0.5, 0.96):
+                    pixel = rgb.getpixel((int(x * w), int(y * h)))
+                    assert all(abs(p - c) < 40 for p, c in zip(pixel, colour)), (name, x, y, pixel)
+    with Image.open(out / "img" / "IMG_2.HEIC.jpg") as im:
+        assert 500 < max(im.size) < 600
+    photos = sum(p.stat().st_size for p in (project / "img").iterdir() if p.name != "IMG_3.png")
+    assert report.photo_bytes == photos
+    assert report.output_bytes == sum(p.stat().st_size for p in out.rglob("*") if p.is_file() and p.name[0] != ".")
+
+
+def test_size_plan_never_upscales() -> None:
+    three = ImageSettings(widths=(640, 1280, 2048))
+    assert plan_sides(5000, three) == (1280, [(640, 640), (2048, 2048)])
+    assert plan_sides(1700, three) == (1280, [(640, 640), (2048, 1700)])  # capped at the crop
+    assert plan_sides(1400, three) == (1280, [(640, 640)])  # not 20 % more than the main image
+    assert plan_sides(900, three) == (900, [(640, 640)])
+    assert plan_sides(600, three) == (600, [])
+    assert plan_sides(3000, ImageSettings(widths=(480, 640, 2048, 2100))) == \
+        (1280, [(480, 480), (640, 640), (2048, 2048)])  # 2100 would add nothing over 2048
+
+
+def test_larger_variant_and_webp(project: Path) -> None:
+    out = project / "output"
+    report = render(project / "posters.yaml", out, settings=RenderSettings(widths=(640, 1280, 2048), webp=True))
+    names = sorted(p.name for p in (out / "img").iterdir() if p.name[0] != ".")
+    assert names == ["IMG_1.jpg-2048.jpg", "IMG_1.jpg-2048.webp", "IMG_1.jpg-640.jpg", "IMG_1.jpg-640.webp",
+                     "IMG_1.jpg.jpg", "IMG_1.jpg.webp", "IMG_2.HEIC.jpg", "IMG_2.HEIC.webp"]
+    for path in report.images:
+        assert_no_metadata(path)
+    with Image.open(out / "img" / "IMG_1.jpg-2048.jpg") as im:
+        assert im.size[1] == 2048
+    with Image.open(out / "img" / "IMG_1.jpg-2048.webp") as im:
+        assert im.format == "WEBP" and im.size[1] == 2048
+    html = (out / "index.html").read_text()
+    first = Figures.of(html).figures[0]
+    srcset = [c.split() for c in first["img"]["srcset"].split(", ")]
+    for file, width in srcset:
+        with Image.open(out / file) as im:
+            assert f"{im.size[0]}w" == width
+    assert [f for f, _ in srcset] == ["img/IMG_1.jpg-640.jpg", "img/IMG_1.jpg.jpg", "img/IMG_1.jpg-2048.jpg"]
+    assert '<source type="image/webp" srcset="img/IMG_1.jpg-640.webp 4' in html
+    assert 'href="img/IMG_1.jpg-2048.jpg"' in html  # the enlarged view gets the largest
+    # Pandoc's page keeps the 1280 px JPEG.
+    assert "![" in (md := (out / "index.md").read_text()) and "(img/IMG_1.jpg.jpg)" in md
+
+
+def test_exif_and_originals_only_on_request(project: Path) -> None:
+    out = project / "out"
+    render(project / "posters.yaml", out, settings=RenderSettings(include_originals=True))
+    assert sorted(p.name for p in (out / "originals").iterdir()) == ["IMG_1.jpg.jpg", "IMG_2.HEIC.jpg"]
+    for path in (out / "originals").iterdir():  # full resolution, upright, but no GPS
+        assert_no_metadata(path)
+    with Image.open(out / "originals" / "IMG_1.jpg.jpg") as im:
+        assert im.size == (2000, 2600)
+    assert 'href="originals/IMG_1.jpg.jpg"' in (out / "index.html").read_text()
+
+    render(project / "posters.yaml", out, settings=RenderSettings(include_originals=True, keep_exif=True))
+    assert (out / "originals" / "IMG_1.jpg").read_bytes() == (project / "img" / "IMG_1.jpg").read_bytes()
+    assert not (out / "originals" / "IMG_1.jpg.jpg").exists()  # the stripped copy made way
+    for name in ("IMG_1.jpg.jpg", "IMG_2.HEIC.jpg"):
+        with Image.open(out / "img" / name) as im:
+            exif = im.getexif()
+            assert exif[0x010F] == "Apple" and exif.get_ifd(0x8825)[1] == "N"
+            assert exif[0x0112] == 1  # the pixels are upright already
     with Image.open(out / "img" / "IMG_1.jpg.jpg") as im:
-        w, h = im.size
-        assert h == 1600 and 1100 < w < 1300
-        rgb = im.convert("RGB")
-        for x, colour in ((0.04, RED), (0.45, RED), (0.55, BLUE), (0.96, BLUE)):
-            for y in (0.04, 0.5, 0.96):
-                pixel = rgb.getpixel((int(x * w), int(y * h)))
-                assert all(abs(p - c) < 40 for p, c in zip(pixel, colour)), (x, y, pixel)
+        assert im.size[1] == 1280  # and shown upright by viewers that honour the tag
+
+    render(project / "posters.yaml", out)  # back to the defaults: nothing private is left behind
+    assert not (out / "originals").exists()
+    for path in (out / "img").glob("*.jpg"):
+        assert_no_metadata(path)
+
+
+def test_rerender_skips_unchanged_images(project: Path) -> None:
+    out = project / "output"
+    render(project / "posters.yaml", out)
+    (out / "img" / "notes.txt").write_text("mine")
+
+    def stamps() -> dict[str, int]:
+        return {p.name: p.stat().st_mtime_ns for p in (out / "img").glob("*.jpg")}
+
+    first = stamps()
+    report = render(project / "posters.yaml", out)
+    assert report.reused == 2 and stamps() == first
+    # New corners for one poster: only that one is made again.
+    draft = load_draft(project / "posters.yaml")
+    draft.data["posters"][1]["corners"] = [[60, 40], [540, 60], [560, 400], [40, 390]]
+    save_draft(draft, project / "posters.yaml")
+    report = render(project / "posters.yaml", out)
+    second = stamps()
+    assert report.reused == 1
+    assert second["IMG_1.jpg.jpg"] == first["IMG_1.jpg.jpg"] and second["IMG_2.HEIC.jpg"] != first["IMG_2.HEIC.jpg"]
+    # Other settings, other pixels.
+    assert render(project / "posters.yaml", out, settings=RenderSettings(jpeg_quality=70)).reused == 0
+    # A damaged manifest is ignored, not trusted.
+    (out / "img" / ".manifest.json").write_text('{"version": 1, "images": {"IMG_1.jpg": 7')
+    assert render(project / "posters.yaml", out).reused == 0
+    # So is an image someone replaced.
+    (out / "img" / "IMG_1.jpg.jpg").write_bytes(b"not a jpeg")
+    assert render(project / "posters.yaml", out).reused == 1
+    with Image.open(out / "img" / "IMG_1.jpg.jpg") as im:
+        assert im.size[1] == 1280
+    # A poster hidden from the page takes its images along; the user's own file stays.
+    draft = load_draft(project / "posters.yaml")
+    draft.data["posters"][0]["skip"] = True
+    save_draft(draft, project / "posters.yaml")
+    render(project / "posters.yaml", out)
+    assert sorted(p.name for p in (out / "img").iterdir()) == [".manifest.json", "IMG_2.HEIC.jpg", "notes.txt"]
 
 
 @pytest.mark.skipif(PANDOC is None, reason="pandoc not installed")
@@ -205,20 +328,27 @@ def test_html_page(project: Path) -> None:
     html = (out / "index.html").read_text()
     parsed = Figures.of(html)
     assert [f["alt"] for f in parsed.figures] == [CAPTIONS["IMG_1.jpg"], CAPTIONS["IMG_2.HEIC"]]
-    assert [f["caption"] for f in parsed.figures] == [f["alt"] for f in parsed.figures]
+    assert [f["title"] for f in parsed.figures] == [f["alt"] for f in parsed.figures]
     assert parsed.figures[0]["hrefs"] == ["https://arxiv.org/abs/2401.00001"]
     for fig in parsed.figures:
-        with Image.open(out / fig["img"]["src"]) as im:
+        with Image.open(out / fig["img"]["src"]) as im:  # no layout shift: the box is known up front
             assert (int(fig["img"]["width"]), int(fig["img"]["height"])) == im.size
         assert fig["img"]["loading"] == "lazy"
+    srcset = [c.split() for c in parsed.figures[0]["img"]["srcset"].split(", ")]
+    assert [f for f, _ in srcset] == ["img/IMG_1.jpg-640.jpg", "img/IMG_1.jpg.jpg"]
+    for file, width in srcset:
+        with Image.open(out / file) as im:
+            assert width == f"{im.size[0]}w"
+    assert "sizes" in parsed.figures[0]["img"] and "srcset" not in parsed.figures[1]["img"]
     # User text never becomes markup: the script shows as text, in the caption and in the comment.
-    assert "script" not in parsed.tags and "b" not in parsed.tags
+    assert parsed.tags.count("script") == 1 and "b" not in parsed.tags  # the one script is the page's own
     assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 3  # alt, figcaption, comment
     assert "<strong>our</strong>" in html and "<code>code</code>" in html
     assert '<a href="index.html">Matthew Finlayson</a>' in html
     # Standalone and phone-friendly.
     assert 'name="viewport"' in html and "prefers-color-scheme: dark" in html
     assert "link" not in parsed.tags and not re.search(r'(src|href)="(https?:)?//(?!arxiv)', html)
+    assert "<dialog" in html and "nav" not in parsed.tags  # the large view; no contents for 2 posters
 
 
 def test_missing_photo_is_skipped_or_fatal_when_strict(project: Path) -> None:
@@ -249,7 +379,7 @@ def test_unreadable_output_folder_keeps_previous_page(project: Path, monkeypatch
     finally:
         os.chmod(out, 0o755)
     assert (out / "index.html").read_bytes() == before
-    leftovers = [p for p in out.rglob("*") if p.name.startswith(".")]
+    leftovers = [p for p in out.rglob("*") if p.name.startswith(".") and p.name != ".manifest.json"]
     assert leftovers == []
 
 
@@ -298,3 +428,89 @@ def test_empty_draft_renders_an_empty_page(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "index.md").read_text() == \
         "---\ntitle: Poster notes\nsubtitle: Notes on no posters\n---\n\n------\n"
     assert Figures.of((tmp_path / "out" / "index.html").read_text()).figures == []
+
+
+def figures(n: int, **extra: str) -> list[Figure]:
+    return [Figure(image=f"img/P{i}.jpg", caption=f"Poster {i}", comment="", link="", width=40, height=30,
+                   anchor=f"P{i}", **extra) for i in range(1, n + 1)]
+
+
+def test_contents_only_for_more_than_eight_posters() -> None:
+    assert "nav" not in Figures.of(render_html({"title": "t"}, figures(8))).tags
+    html = render_html({"title": "t"}, figures(9))
+    links = re.findall(r'<li><a href="#(P\d+)">Poster \d+</a></li>', html)
+    assert links == [f"P{i}" for i in range(1, 10)]
+    assert all(f'<article class="poster" id="{a}">' in html for a in links)  # every link lands
+
+
+@pytest.mark.skipif(PANDOC is None, reason="pandoc not installed")
+def test_authors_line_is_plain_text(tmp_path: Path) -> None:
+    authors = "Ada *Lovelace*, <b>C.</b> Babbage"
+    html = render_html({"title": "t"}, figures(1, authors=authors))
+    assert '<p class="authors">Ada *Lovelace*, &lt;b&gt;C.&lt;/b&gt; Babbage</p>' in html
+    md = tmp_path / "index.md"
+    md.write_text(render_markdown({"title": "t"}, figures(1, authors=authors)))
+    out = pandoc(md)
+    assert len(Figures.of(out).figures) == 1  # still an implicit figure
+    assert "<p><em>Ada *Lovelace*, &lt;b&gt;C.&lt;/b&gt; Babbage</em></p>" in out
+
+
+def test_own_template(project: Path) -> None:
+    own = project / "theme" / "mine.html.j2"
+    own.parent.mkdir()
+    own.write_text('{% extends "posterocr/page.html.j2" %}\n'
+                   '{% block footer %}<footer>{{ posters | length }} by {{ header.author }}</footer>{% endblock %}\n')
+    out = project / "output"
+    render(project / "posters.yaml", out, settings=RenderSettings(template=own))
+    html = (out / "index.html").read_text()
+    assert '<footer>2 by <a href="index.html">Matthew Finlayson</a></footer>' in html
+    assert len(Figures.of(html).figures) == 2 and "made with posterocr" not in html
+    before = html
+
+    own.write_text("<h1>{{ header.title }</h1>\n")
+    with pytest.raises(TemplateError, match=r"mine\.html\.j2:1: template syntax error"):
+        render(project / "posters.yaml", out, settings=RenderSettings(template=own))
+    own.write_text("{{ posters[0].no_such_thing }}")
+    with pytest.raises(TemplateError, match=r"mine\.html\.j2: cannot render the page: .*no_such_thing"):
+        render(project / "posters.yaml", out, settings=RenderSettings(template=own))
+    with pytest.raises(TemplateError, match=r"nothere\.j2: no such template file"):
+        render(project / "posters.yaml", out, settings=RenderSettings(template=project / "nothere.j2"))
+    assert (out / "index.html").read_text() == before
+
+
+SAMPLES = Path(__file__).resolve().parent.parent / "img"
+SAMPLE_TRUTH = Path(__file__).resolve().parent / "data" / "sample_truth.json"
+
+
+@pytest.mark.slow
+def test_sample_photos_titles_stay_readable_and_output_is_light(tmp_path: Path) -> None:
+    """The four 12 MP sample photos: Tesseract still reads every title from the 1280 px JPEG.
+
+    Weight: the issue asks for output/ <= 5 % of the photos. These text-dense posters cannot get there
+    at 1280 px: the main JPEG alone is 4-8 % of its photo even at q30 (measured, see webimages.py).
+    Defaults give ~7 %; this guards that figure against regressions.
+    """
+    import json
+
+    from posterocr.ocr import read_title
+    from conftest import title_similarity
+
+    truth = json.loads(SAMPLE_TRUTH.read_text())
+    shutil.copytree(SAMPLES, tmp_path / "img")
+    draft = load_or_new_draft(tmp_path / "posters.yaml")
+    draft.merge([PhotoResult(photo=t["path"], size=tuple(t["size"]),
+                             detection=Detection(tuple(map(tuple, t["corners"])), 0.9, True),
+                             title=TitleReading(t["title"], 0.9)) for t in truth], draft_dir=tmp_path)
+    save_draft(draft, tmp_path / "posters.yaml")
+    report = render(tmp_path / "posters.yaml", tmp_path / "output")
+    assert report.rendered == len(truth) == 4
+    ratio = report.output_bytes / report.photo_bytes
+    assert report.photo_bytes == sum(p.stat().st_size for p in (tmp_path / "img").iterdir())
+    assert ratio <= 0.08, f"output/ is {ratio:.1%} of the photos"
+    for t in truth:
+        main = tmp_path / "output" / "img" / f"{Path(t['path']).name}.jpg"
+        with Image.open(main) as im:
+            assert max(im.size) == 1280
+            pixels = np.asarray(im.convert("RGB"))
+        reading = read_title(pixels)
+        assert title_similarity(reading.text, t["title"]) >= 0.9, (main.name, reading.text, t["title"])

@@ -40,7 +40,9 @@ def code_fingerprint() -> str:
 
 
 def result_to_json(result: PhotoResult) -> dict[str, Any]:
-    return asdict(result)
+    data = asdict(result)
+    del data["previews"]  # stored as files beside the cache (review.py), not as JSON
+    return data
 
 
 def result_from_json(data: dict[str, Any]) -> PhotoResult:

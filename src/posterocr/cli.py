@@ -47,7 +47,10 @@ def extract_command(photos_dir: Path, draft: Path, jobs: int | None) -> None:
         _echo_err(f"posterocr: {path}: {why}")
     for message in report.merge.messages:  # flagged, failed and missing photos, one line each
         _echo_err(f"posterocr: {message}")
-    _echo_err(f"posterocr: {report.summary()}; draft: {draft}")
+    for warning in report.warnings:
+        _echo_err(f"posterocr: warning: {warning}")
+    review = f"; review: {report.review_sheet}" if report.review_sheet else ""
+    _echo_err(f"posterocr: {report.summary()}; draft: {draft}{review}")
     if report.failed:
         raise _Exit(ExitCode.some_photos_failed)
 
@@ -56,15 +59,40 @@ def extract_command(photos_dir: Path, draft: Path, jobs: int | None) -> None:
 @click.argument("draft", type=click.Path(path_type=Path, dir_okay=False), default=Path("posters.yaml"))
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               default=Path("output"), show_default=True, help="Folder for index.md, index.html and img/.")
-def render_command(draft: Path, out_dir: Path) -> None:
+@click.option("--template", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Your own Jinja2 page template (it may {% extends \"posterocr/page.html.j2\" %}).")
+@click.option("--widths", default="640,1280", show_default=True, metavar="PX,PX,...",
+              help="Image sizes (long side) offered to browsers; add 2048 for a sharper enlarged view "
+                   "(about 2.5x the bytes). 1280 px is always written: index.md shows it.")
+@click.option("--webp", is_flag=True, help="Also write WebP copies, which browsers prefer (more bytes on disk).")
+@click.option("--keep-exif", is_flag=True,
+              help="Keep the photos' EXIF (GPS position, device, time) in the published images.")
+@click.option("--include-originals", is_flag=True,
+              help="Also publish each full photo under originals/ (metadata removed unless --keep-exif).")
+def render_command(draft: Path, out_dir: Path, template: Path | None, widths: str, webp: bool,
+                   keep_exif: bool, include_originals: bool) -> None:
     """Write the page (index.md, index.html, img/) from the reviewed DRAFT."""
-    report = render(draft, out_dir, settings=RenderSettings())
+    try:
+        sizes = tuple(int(w) for w in widths.replace(" ", "").split(",") if w)
+    except ValueError:
+        sizes = ()
+    if not sizes or any(not 64 <= w <= 8192 for w in sizes):
+        raise click.BadParameter(f"{widths!r}: give pixel sizes between 64 and 8192, e.g. 640,1280,2048",
+                                 param_hint="--widths")
+    settings = RenderSettings(widths=sizes, webp=webp, keep_exif=keep_exif,
+                              include_originals=include_originals, template=template)
+    report = render(draft, out_dir, settings=settings)
     for problem in report.problems:
         _echo_err(f"posterocr: warning: {problem}")
     for photo, why in report.skipped:
         _echo_err(f"posterocr: skipped {photo}: {why}")
     hidden = f" ({len(report.hidden)} marked skip)" if report.hidden else ""
     _echo_err(f"posterocr: {report.rendered} posters{hidden} rendered to {out_dir / 'index.html'} and {out_dir / 'index.md'}")
+    if report.photo_bytes:
+        reused = f"; {report.reused} up to date, not re-made" if report.reused else ""
+        _echo_err(f"posterocr: page and images weigh {report.output_bytes / 1e6:.1f} MB, "
+                  f"{report.output_bytes / report.photo_bytes:.1%} of the photos' "
+                  f"{report.photo_bytes / 1e6:.1f} MB{reused}")
 
 
 class _Exit(Exception):

@@ -45,7 +45,7 @@ class DetectSettings:
     min_area_frac: float = 0.05  # smallest poster, as a share of the photo
     candidates: int = 25  # quads given the full (occlusion-aware) evaluation
     unsupported_penalty: float = 1.0  # cost of a side pixel crossing bare wall or blank paper
-    min_confidence: float = 0.45  # below this: found=False, whole photo returned
+    min_confidence: float = 0.40  # below this: found=False, whole photo returned
     refine: bool = True  # re-fit sides on the full-resolution photo
 
 
@@ -101,7 +101,8 @@ class _LineData:
     lab_pos: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (T, 3) colour at +_COLOUR_OFFSET along n
     lab_neg: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (T, 3) colour at -_COLOUR_OFFSET along n
     busy: np.ndarray = field(default_factory=lambda: np.zeros(0))  # bool: text-like texture on the line
-    dens_pos: np.ndarray = field(default_factory=lambda: np.zeros(0))  # edge density at +_TEXTURE_OFFSET (or 2.5x that) along n, the larger
+    # Edge density at +_TEXTURE_OFFSET or 2.5x that along n, whichever is larger:
+    dens_pos: np.ndarray = field(default_factory=lambda: np.zeros(0))
     dens_neg: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
@@ -117,7 +118,9 @@ def find_poster(image: np.ndarray, settings: DetectSettings = DEFAULT_SETTINGS) 
     """Find the poster in an upright RGB photo (full resolution).
 
     Returns corners TL, TR, BR, BL in full-resolution pixels. When no quad is
-    convincing, ``found`` is False and the corners are the whole photo's.
+    convincing, ``found`` is False and the corners are the whole photo's. Pure:
+    no I/O, *image* is not modified. A non-RGB-uint8 array is a caller bug
+    (load_photo never returns one) and raises ValueError.
     """
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise ValueError("find_poster expects an RGB uint8 image of shape (H, W, 3)")
@@ -534,9 +537,10 @@ def _evaluate(work: _WorkImage, quad: np.ndarray, lines: tuple[_LineData, ...],
         # Text or figures just outside: the side runs through a poster, not around it.
         bo = float((s.dens_out > 0.12).mean())
         score += s.length * (good + 0.3 * nw - 0.1 * o - 0.5 * lam * plain - lam * blank - 1.0 * b - 1.0 * bo)
-        effs.append(good + 0.3 * nw + 0.6 * o)
+        effs.append(min(1.0, max(0.0, good + 0.3 * nw + 0.6 * o - 0.5 * (blank + b + bo))))
         occluded_by_side.append(occluded)
-        details.append({"support": raw, "not_wall": nw, "occluded": o, "busy": b, "plain": plain, "blank": blank, "busy_out": bo, "swapped": bool(swapped)})
+        details.append({"support": raw, "not_wall": nw, "occluded": o, "busy": b, "plain": plain, "blank": blank,
+                        "busy_out": bo, "swapped": bool(swapped)})
     perimeter = sum(s.length for s in sides_ok)
     phantoms = _phantom_corners(sides_ok, occluded_by_side)
     score -= 0.15 * perimeter * phantoms

@@ -591,7 +591,7 @@ def _parse(text: str, path: Path, *, bom: bool = False) -> Draft:
     if not isinstance(data, CommentedMap):
         raise DraftError(f"{path}: the draft must be a mapping with page: and posters:, got {_type_name(data)}; "
                          "fix the YAML or delete the file to start over (the draft was not changed)")
-    indent = yamlio.guess_indent(text)
+    indent = yamlio.guess_indent(text, data)
     return Draft(data, path=path, indent=indent, source=yamlio.Source(text, yamlio.dump(data, indent)), bom=bom)
 
 

@@ -19,10 +19,10 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import detect, load, ocr
+from . import detect, load, ocr, review
 from .cache import CACHE_DIR_NAME, ResultCache
 from .draft import MergeReport, load_or_new_draft, save_draft
-from .exceptions import MissingDependency, PhotoError, PosterocrError
+from .exceptions import MissingDependency, OutputError, PhotoError, PosterocrError
 from .records import PhotoResult
 
 # The corrected poster handed to OCR never needs more than this: a title's
@@ -50,6 +50,8 @@ class ExtractReport:
     merge: MergeReport
     seconds: float
     cached: int = 0  # results taken from the cache
+    review_sheet: Path | None = None  # review.html, when it could be written
+    warnings: tuple[str, ...] = ()
 
     @property
     def failed(self) -> tuple[PhotoResult, ...]:
@@ -74,6 +76,7 @@ def process_photo(path: Path, photo: str, sha256: str, settings: ExtractSettings
         height, width = image.shape[:2]
         detection = detect.find_poster(image)
         poster = detect.warp_poster(image, detection.corners, max_side=OCR_MAX_SIDE)
+        previews = review.make_previews(image, poster)
         del image  # the full-resolution photo is the largest object alive; free it before OCR
         title = ocr.read_title(poster, timeout=settings.ocr_timeout)
     except PhotoError as exc:
@@ -88,6 +91,7 @@ def process_photo(path: Path, photo: str, sha256: str, settings: ExtractSettings
         detection=detection,
         title=title,
         seconds=time.perf_counter() - start,
+        previews=(previews.photo_jpeg, previews.poster_jpeg),
     )
 
 
@@ -147,7 +151,8 @@ def extract(
     check_dependencies()
     draft_dir = draft_path.parent
     draft = load_or_new_draft(draft_path)
-    cache = ResultCache(draft_dir / CACHE_DIR_NAME, settings.cache_key()) if settings.use_cache else None
+    cache_dir = draft_dir / CACHE_DIR_NAME
+    cache = ResultCache(cache_dir, settings.cache_key()) if settings.use_cache else None
 
     total = len(listing.photos)
     results: list[PhotoResult] = []
@@ -168,13 +173,15 @@ def extract(
                 done(PhotoResult(photo=photo, error=str(exc)))
                 continue
             hit = cache.get(sha256) if cache else None
-            if hit is not None:
+            if hit is not None and all(p.exists() for p in review.preview_paths(sha256, cache_dir)):
                 cached += 1
                 done(replace(hit, photo=photo))
             else:
                 todo.append((path, photo, sha256))
         for result in _run(todo, settings):
             done(result)
+            if result.previews:
+                review.save_previews(review.Previews(*result.previews), result.sha256, cache_dir)
             if cache:
                 cache.put(result)
     finally:
@@ -182,12 +189,20 @@ def extract(
         results.sort(key=lambda r: r.photo)
         merge = draft.merge(results, draft_dir=draft_dir)
         save_draft(draft, draft_path)
+    warnings: list[str] = []
+    try:
+        sheet: Path | None = review.write_review(draft, draft_path, cache_dir)
+    except OutputError as exc:  # the draft is saved; the sheet is a convenience
+        sheet = None
+        warnings.append(str(exc))
     return ExtractReport(
         results=tuple(results),
         skipped=listing.skipped,
         merge=merge,
         seconds=time.perf_counter() - start,
         cached=cached,
+        review_sheet=sheet,
+        warnings=tuple(warnings),
     )
 
 

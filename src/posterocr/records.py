@@ -45,3 +45,6 @@ class PhotoResult:
     error: str | None = None  # one-line message when the photo could not be processed
     seconds: float = 0.0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # Small JPEGs of the photo and of the corrected poster for the review sheet
+    # (made where the decoded photo already is; never cached in the JSON).
+    previews: tuple[bytes, bytes] | None = field(default=None, repr=False, compare=False)

@@ -227,20 +227,29 @@ def _environment(template: Path | None) -> tuple[Environment, str]:
     return Environment(loader=loader, **options), template.name
 
 
+def load_template(template: Path | None = None) -> jinja2.Template:
+    """The page template, compiled; TemplateError names the file and line of a mistake."""
+    env, name = _environment(template)
+    try:
+        return env.get_template(name)
+    except jinja2.TemplateSyntaxError as exc:
+        where = f"{exc.filename or template or name}:{exc.lineno}"
+        raise TemplateError(f"{where}: template syntax error: {exc.message}; fix the template") from None
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(f"{template or name}: includes or extends {exc.name!r}, which is not there; "
+                            "fix the template") from None
+
+
 def render_html(page: dict[str, str], figures: list[Figure], template: Path | None = None) -> str:
     md = _markdown()
     header = {key: Markup(md.renderInline(page.get(key, ""))) for key in ("title", "subtitle", "author")}
     posters = [_poster_context(i, fig, md) for i, fig in enumerate(figures, 1)]
-    env, name = _environment(template)
+    compiled = load_template(template)
     try:
-        return env.get_template(name).render(
-            title_text=_plain(header["title"]) or DEFAULT_TITLE, header=header, posters=posters,
-            toc=len(posters) > TOC_ABOVE)
-    except jinja2.TemplateSyntaxError as exc:
-        where = f"{exc.filename or template or name}:{exc.lineno}"
-        raise TemplateError(f"{where}: template syntax error: {exc.message}; fix the template") from None
+        return compiled.render(title_text=_plain(header["title"]) or DEFAULT_TITLE, header=header,
+                               posters=posters, toc=len(posters) > TOC_ABOVE)
     except jinja2.TemplateError as exc:
-        raise TemplateError(f"{template or name}: cannot render the page: {exc.message or exc}; "
+        raise TemplateError(f"{template or compiled.name}: cannot render the page: {exc.message or exc}; "
                             "fix the template (variables: see posterocr/templates/page.html.j2)") from None
 
 
@@ -284,8 +293,7 @@ def render(draft_path: Path, out_dir: Path, *, settings: RenderSettings | None =
     if settings.strict and problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise DraftError(f"{problems[0]}{more}; fix the draft or render without --strict")
-    if settings.template is not None:  # fail on a broken template before minutes of image work
-        render_html(draft.page(), [], settings.template)
+    load_template(settings.template)  # a broken template fails now, not after minutes of image work
     image_settings = settings.image_settings()
     store = ImageStore(out_dir, image_settings)
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -305,18 +304,14 @@ def make_images(source: Path, base: str, out_dir: Path, settings: ImageSettings,
 def _write_original(source: Path, image: np.ndarray, base: str, out_dir: Path,
                     settings: ImageSettings) -> tuple[str, int]:
     """The full photo for readers who want every pixel; metadata only with keep_exif."""
-    if settings.keep_exif:
-        target = out_dir / "originals" / source.name if base == source.name else \
-            out_dir / "originals" / f"{base}{source.suffix}"
+    if settings.keep_exif:  # the photo itself, byte for byte
+        name = source.name if base == source.name else f"{base}{source.suffix}"
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.tmp")
-            shutil.copyfile(source, tmp)
-            tmp.replace(target)
+            data = source.read_bytes()
         except OSError as exc:
-            raise OutputError(f"{target}: cannot write ({exc.strerror or exc}); "
-                              "free space or choose another output folder with -o") from None
-        return f"originals/{target.name}", target.stat().st_size
+            raise PhotoError(f"{source}: cannot read ({exc.strerror or exc}); check the file") from None
+        write_file(out_dir / "originals" / name, data)
+        return f"originals/{name}", len(data)
     # Stripping metadata from the file itself would also drop its orientation
     # (and HEIC has no lossless path): re-encode the upright pixels instead.
     data = encode(image, "JPEG", 92)

@@ -15,6 +15,7 @@ byte-identical.
 
 from __future__ import annotations
 
+import datetime
 import io
 import math
 import os
@@ -23,10 +24,13 @@ import stat
 import tempfile
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .exceptions import DraftError
@@ -37,15 +41,17 @@ NOT_CHANGED = "fix the YAML (the draft was not changed)"
 def make_yaml(indent: tuple[int, int, int] = (2, 4, 2)) -> YAML:
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True  # keep the user's quoting byte-for-byte
-    yaml.width = 4096  # never fold long titles or comments
+    # Never fold a line: no long title splits over lines, and no double-quoted string
+    # folds right after an escape (ruamel then reads back an extra space).
+    yaml.width = 1 << 30
     yaml.allow_unicode = True
     mapping, sequence, offset = indent
     yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
     return yaml
 
 
-def guess_indent(text: str) -> tuple[int, int, int]:
-    """(mapping, sequence, offset) as the file uses them, so new entries look like the old ones."""
+def _text_indent(text: str) -> tuple[int, int, int]:
+    """(mapping, sequence, offset) from the first nested lines of the text (no tree at hand)."""
     mapping, sequence, offset = 2, 4, 2
     parent: int | None = None
     found_map = found_seq = False
@@ -65,7 +71,52 @@ def guess_indent(text: str) -> tuple[int, int, int]:
         parent = lead if body.rstrip().endswith(":") and not body.startswith("- ") else None
         if found_map and found_seq:
             break
-    if sequence < offset + 2 or mapping < 1:  # ruamel cannot write what we mis-guessed
+    return mapping, sequence, offset
+
+
+def _block_children(parent: CommentedMap) -> Iterator[tuple[int, Any]]:
+    """(column of the key, value) for the block collections in a mapping, in file order."""
+    for key, value in parent.items():
+        if isinstance(value, (CommentedMap, CommentedSeq)) and value and not value.fa.flow_style():
+            try:
+                yield parent.lc.key(key)[1], value
+            except (KeyError, TypeError, AttributeError):  # no position: built in memory
+                continue
+
+
+def guess_indent(text: str, data: Any = None) -> tuple[int, int, int]:
+    """(mapping, sequence, offset) as the file uses them, so new entries look like the old ones.
+
+    Measured on the loaded tree where possible - the posters list first, as
+    that is where extract appends - else guessed from the text.
+    """
+    mapping, sequence, offset = _text_indent(text)
+    if isinstance(data, CommentedMap):
+        lines = text.split("\n")
+        seqs = [(col, v) for col, v in _block_children(data) if isinstance(v, CommentedSeq)]
+        seqs.sort(key=lambda cv: cv[1] is not data.get("posters"))
+        for col, seq in seqs:
+            try:
+                line, item = seq.lc.item(0)
+            except (KeyError, TypeError, AttributeError):
+                continue
+            before = lines[line][:item].rstrip() if line < len(lines) else ""
+            if before.endswith("-") and before.strip() == "-":
+                offset, sequence = len(before) - 1 - col, item - col
+                break
+        maps = [(col, v) for col, v in _block_children(data) if isinstance(v, CommentedMap)]
+        posters = data.get("posters")
+        if isinstance(posters, CommentedSeq):  # an entry's measured: mapping is nested there
+            maps = [(col, v) for e in posters if isinstance(e, CommentedMap) and not e.fa.flow_style()
+                    for col, v in _block_children(e) if isinstance(v, CommentedMap)][:1] + maps
+        for col, mapping_value in maps:
+            try:
+                first = next(iter(mapping_value))
+                mapping = mapping_value.lc.key(first)[1] - col
+                break
+            except (StopIteration, KeyError, TypeError, AttributeError):
+                continue
+    if sequence < offset + 2 or mapping < 1 or offset < 0:  # ruamel cannot write what we mis-guessed
         return 2, 4, 2
     return mapping, sequence, offset
 
@@ -128,9 +179,29 @@ def plain(value: Any, _seen: frozenset[int] = frozenset()) -> Any:
         return "nan" if math.isnan(value) else float(value)
     if isinstance(value, str):
         return str(value)
+    if isinstance(value, datetime.date):
+        return ("date", value.isoformat())
+    if isinstance(value, AbstractSet):
+        return ("set", tuple(sorted(repr(plain(v, _seen)) for v in value)))
     if hasattr(value, "tag") and hasattr(value, "value"):  # a !tagged scalar
         return ("tagged", str(getattr(value.tag, "value", value.tag)), plain(value.value, _seen))
     return (type(value).__name__, str(value))
+
+
+def reads_as(text: str, data: Any) -> bool:
+    """Whether *text* loads to the same values as *data* (comments and styles aside).
+
+    The safe loader is the quick check; the round-trip loader settles what it
+    reads differently or refuses (unknown !tags, !!omap).
+    """
+    expected = plain(data)
+    for typ in ("safe", "rt"):
+        try:
+            if plain(YAML(typ=typ).load(text)) == expected:
+                return True
+        except (YAMLError, RecursionError, ValueError, TypeError):
+            pass
+    return False
 
 
 # ---------------------------------------------------------------- keeping the user's bytes
@@ -207,16 +278,10 @@ def render(data: Any, indent: tuple[int, int, int], source: Source | None) -> tu
             base, _, _ = _split(source.base)
             theirs, _, _ = _split(new)
             merged = eol.join(merge_lines(base, ours, theirs)) + (eol if final or not ours else "")
-            try:
-                if dump(make_yaml().load(merged), indent) == new:
-                    return merged, new
-            except (YAMLError, RecursionError):
-                pass  # the merge produced something ruamel reads differently: fall back to its dump
-    try:
-        reads_back = plain(make_yaml().load(new)) == plain(data)
-    except (YAMLError, RecursionError):
-        reads_back = False
-    if not reads_back:
+            if reads_as(merged, data):
+                return merged, new
+            # else the user's layout and posterocr's changes do not mix there: write ruamel's dump
+    if not reads_as(new, data):
         raise DraftError("cannot write the draft so that it reads back the same (a YAML comment next to a "
                          "value posterocr replaced?); the old draft is intact - move that comment and run again")
     return new, new

@@ -1,0 +1,98 @@
+"""Text rules for OCR'd poster titles: cleaning, and telling titles from sentences and author lines.
+
+Pure string functions, kept apart from the image side of ``ocr.py`` so they
+can be read and tested on their own.
+"""
+
+from __future__ import annotations
+
+import re
+
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"',
+                         "«": '"', "»": '"', "—": "-", "–": "-", "ﬁ": "fi", "ﬂ": "fl", "|": " ",
+                         "©": " ", "®": " ", "™": " "})
+_SUFFIX = re.compile(r"(tion|tions|sion|ing|ings|ment|ments|ness|ity|ities|ance|ence|able|ible|ized?|ised?|"
+                     r"ation|ations|ally|ly|ers?|ed|ism|ist|ical|ive|ous|ful|less|al)\W*$")
+
+
+def clean_title(lines: list[str]) -> str:
+    """Join OCR'd title lines into one clean string."""
+    parts: list[str] = []
+    for ln in lines:
+        ln = " ".join(ln.translate(_QUOTES).split())
+        if not ln:
+            continue
+        if parts and _is_break_hyphen(parts[-1], ln):
+            parts[-1] = parts[-1][:-1] + ln
+        elif parts and parts[-1].endswith("-") and not parts[-1].endswith(" -"):
+            parts[-1] = parts[-1] + ln  # "CA-" + "LoRA": keep the real hyphen, drop the space
+        else:
+            parts.append(ln)
+    text = " ".join(parts)
+    # A stray mark OCR glued to the last word (a logo edge, a shadow): titles
+    # do not end in an apostrophe, nor in a quote that never opened.
+    text = re.sub(r"['`´_~\\]+$", "", text.rstrip())
+    if text.count('"') % 2:
+        text = re.sub(r'"+$', "", text)
+    text = re.sub(r"\s+([:;,?!.)])", r"\1", text)  # "Search :" -> "Search:"
+    text = re.sub(r"([(])\s+", r"\1", text)
+    return text.strip()
+
+
+def _is_break_hyphen(prev: str, nxt: str) -> bool:
+    """A word hyphenated by the layout ("Genera-" / "tion"), not a real compound."""
+    m = re.search(r"(\w+)-$", prev)
+    if not m or not m.group(1).isalpha() or not m.group(1)[-1].islower():
+        return False
+    first = nxt.split()[0]
+    return first.isalpha() and first.islower() and len(first) <= 8 and bool(_SUFFIX.fullmatch(first) or
+                                                                            _SUFFIX.search(first) and len(first) <= 5)
+
+
+_SENTENCE_START = {"we", "our", "this", "these", "can", "do", "does", "did", "why", "how", "what", "when",
+                   "is", "are", "should", "could", "will", "you", "your", "it"}
+
+
+def reads_as_sentence(text: str) -> bool:
+    """A tagline or question rather than a paper title."""
+    words = text.split()
+    if len(words) < 3:
+        return False
+    if text.rstrip()[-1] in ".!?":
+        return True
+    if ":" in text:
+        return False  # "Brand: what it does" is the classic title pattern
+    lower = sum(1 for wd in words if wd[0].islower())
+    if words[0].lower() in _SENTENCE_START and len(words) >= 5 and lower >= 0.5 * len(words):
+        return True
+    # Sentence case over many words: a statement, not a title-cased title.
+    return len(words) >= 6 and lower >= 0.6 * len(words)
+
+
+_AFFIL = re.compile(r"@|\b(Universit\w*|Institute|College|Labs?|Research|School|Department|Dept|Inc|CSAIL|"
+                    r"FAIR|EPFL|KAIST|ETH|MIT|CMU|UCLA|NYU|Google|Microsoft|Meta|DeepMind|OpenAI|NVIDIA|"
+                    r"Stanford|Berkeley|Oxford|Cambridge|Tsinghua|Z[uü]rich)\b")
+# A surname with an affiliation mark (or what OCR makes of one) before a comma.
+_MARKED_NAME = re.compile(r"[a-z][0-9¹²³⁴⁵⁶⁷⁸⁹⁰*†‡§'’`´°®©ª\"”?!]+\s*(,|\band\b)")
+_PARTICLES = {"van", "von", "de", "der", "den", "da", "di", "del", "la", "le", "du", "dos", "bin", "al"}
+
+
+def looks_like_authors(text: str, *, strict: bool = False) -> bool:
+    """Names separated by commas / "and" (with affiliation marks), or an affiliation line.
+
+    *strict* needs affiliation marks or words, or a comma-separated list:
+    "Synthetic and Hallucination" is two capitalised "names" but a title too.
+    """
+    text = text.strip()
+    if not text:
+        return False
+    if _AFFIL.search(text) or _MARKED_NAME.search(text) or re.match(r"^[0-9¹²³⁴⁵⁶⁷⁸⁹*†]\s*[A-Z]", text):
+        return True
+    # "Name Name, Name Name and Name Name", affiliation marks stripped.
+    plain = re.sub(r"[^A-Za-zÀ-ÿ\s,&.-]+", "", text)
+    segs = [sg.strip() for sg in re.split(r",|\band\b|&", plain) if sg.strip()]
+    if len(segs) < (3 if strict else 2) or (strict and plain.count(",") < 2):
+        return False
+    # (The last name may be cut short when only the start of the line was read.)
+    return all((2 if i < len(segs) - 1 else 1) <= len(sg.split()) <= 4
+               and all(wd[0].isupper() or wd in _PARTICLES for wd in sg.split()) for i, sg in enumerate(segs))

@@ -49,7 +49,7 @@ from posterocr import detect, links, match, ocr  # noqa: E402
 from posterocr.load import load_photo  # noqa: E402
 from posterocr.papers import Paper, load_papers, normalise  # noqa: E402
 
-CACHE_VERSION = 3  # bump when what is cached changes
+CACHE_VERSION = 4  # bump when what is cached changes
 
 
 def cpu() -> float:

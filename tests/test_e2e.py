@@ -128,3 +128,23 @@ def test_cli_as_a_subprocess(workdir) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert (root / "site" / "index.html").exists()
+
+
+def test_render_with_a_deleted_photo_warns_or_fails_when_strict(workdir) -> None:
+    root, samples, _ = workdir
+    assert main(["extract", "img", "-j", "2"]) == 0
+    gone = sorted((root / "img").iterdir())[0]
+    gone.unlink()
+    proc = subprocess.run([sys.executable, "-m", "posterocr", "render"], capture_output=True, text=True, cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert gone.name in proc.stderr and "Traceback" not in proc.stderr
+    md = (root / "output" / "index.md").read_text(encoding="utf-8")
+    assert md.count("![") == len(samples) - 1
+    # The entry and its comment stay in the draft, flagged, for the user to decide.
+    assert main(["extract", "img", "-j", "1"]) == 0
+    entry = next(e for e in _yaml_load(root / "posters.yaml")["posters"] if e["photo"] == f"img/{gone.name}")
+    assert entry["measured"]["status"] == "missing"
+    strict = subprocess.run([sys.executable, "-m", "posterocr", "render", "--strict"],
+                            capture_output=True, text=True, cwd=root)
+    assert strict.returncode != 0
+    assert gone.name in strict.stderr and len(strict.stderr.strip().splitlines()) == 1, strict.stderr

@@ -7,6 +7,7 @@ import io
 import math
 import random
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -165,10 +166,13 @@ def _qr_photo(cache: Path, urls: list[str], *, inches: float, yaw: float, fill: 
             photo, corners, _ = synth.photo.render_photo(poster, rng, size=PHOTO)
         finally:
             synth.photo._pose, synth.photo._blur = original
-        tmp = path.with_suffix(".tmp.jpg")
-        photo.save(tmp, quality=88)
-        np.save(corners_path, np.array(corners))
-        tmp.replace(path)
+        # Write beside, then rename: a parallel worker making the same photo never sees half a file.
+        tag = uuid.uuid4().hex
+        tmp_photo, tmp_corners = cache / f".{tag}.jpg", cache / f".{tag}.npy"
+        photo.save(tmp_photo, quality=88)
+        np.save(tmp_corners, np.array(corners))
+        tmp_corners.replace(corners_path)
+        tmp_photo.replace(path)
     return np.asarray(Image.open(path).convert("RGB")), np.load(corners_path).tolist()
 
 

@@ -69,8 +69,10 @@ def extract_command(photos_dir: Path, draft: Path, jobs: int | None) -> None:
               help="Keep the photos' EXIF (GPS position, device, time) in the published images.")
 @click.option("--include-originals", is_flag=True,
               help="Also publish each full photo under originals/ (metadata removed unless --keep-exif).")
+@click.option("--strict", is_flag=True,
+              help="Fail on a missing or unreadable photo or a draft problem instead of skipping it with a warning.")
 def render_command(draft: Path, out_dir: Path, template: Path | None, widths: str, webp: bool,
-                   keep_exif: bool, include_originals: bool) -> None:
+                   keep_exif: bool, include_originals: bool, strict: bool) -> None:
     """Write the page (index.md, index.html, img/) from the reviewed DRAFT."""
     try:
         sizes = tuple(int(w) for w in widths.replace(" ", "").split(",") if w)
@@ -80,7 +82,7 @@ def render_command(draft: Path, out_dir: Path, template: Path | None, widths: st
         raise click.BadParameter(f"{widths!r}: give pixel sizes between 64 and 8192, e.g. 640,1280,2048",
                                  param_hint="--widths")
     settings = RenderSettings(widths=sizes, webp=webp, keep_exif=keep_exif,
-                              include_originals=include_originals, template=template)
+                              include_originals=include_originals, template=template, strict=strict)
     report = render(draft, out_dir, settings=settings)
     for problem in report.problems:
         _echo_err(f"posterocr: warning: {problem}")

@@ -51,6 +51,8 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from . import yamlio
 from .exceptions import DraftError, OutputError
 from .records import Corners, PhotoResult
+from .yamlio import flow as _flow
+from .yamlio import set_in_place as _set_in_place
 from .yamlio import write_atomic  # noqa: F401  (re-exported: render and webimages import it from here)
 
 HEADER = ("posterocr draft — edit caption, comment, link, skip, corners; "
@@ -108,35 +110,8 @@ def caption_from_title(title: str) -> str:
 # ---------------------------------------------------------------- tree helpers
 
 
-def _flow(items: Iterable[Any]) -> CommentedSeq:
-    seq = CommentedSeq(items)
-    seq.fa.set_flow_style()
-    return seq
-
-
 def _corners_yaml(corners: Iterable[Iterable[float]]) -> CommentedSeq:
     return _flow(_flow([int(round(x)), int(round(y))]) for x, y in corners)
-
-
-def _set_in_place(parent: Any, key: Any, value: Any) -> None:
-    """parent[key] = value, but update an existing sequence element-wise.
-
-    Replacing a container would drop the comments ruamel attached to it (a
-    comment line under an entry is stored on its last value), so nested lists
-    of the same shape are updated in place.
-    """
-    has = key in parent if isinstance(parent, dict) else 0 <= key < len(parent)
-    old = parent[key] if has else None
-    if isinstance(old, CommentedSeq) and isinstance(value, list):
-        if len(old) == len(value):
-            for i, item in enumerate(value):
-                _set_in_place(old, i, item)
-        else:
-            old[:] = value
-        return
-    if isinstance(parent, CommentedMap) and isinstance(old, str) and isinstance(value, str) and old == value:
-        return  # keep the scalar object, and with it the user's quoting
-    parent[key] = value
 
 
 # ---------------------------------------------------------------- value checks
@@ -259,21 +234,20 @@ class Draft:
 
     # -- structure
 
-    def _posters_seq(self) -> CommentedSeq:
-        """The posters list, created if absent; DraftError if the user made it something else."""
+    def _posters_seq(self, *, create: bool) -> CommentedSeq | None:
+        """The posters list (created if absent and *create*); DraftError if the user made it something else."""
         posters = self.data.get("posters")
-        if posters is None:
+        if posters is None and create:
             posters = CommentedSeq()
             self.data["posters"] = posters
-        if not isinstance(posters, list):
+        if posters is not None and not isinstance(posters, list):
             raise DraftError(f"{self.path or 'draft'}: posters: must be a list of entries, got "
                              f"{_type_name(posters)}; fix the YAML (the draft was not changed)")
         return posters
 
     def check_mergeable(self) -> None:
         """DraftError now if a merge would be refused, so extract fails before reading any photo."""
-        if "posters" in self.data and self.data["posters"] is not None:
-            self._posters_seq()
+        self._posters_seq(create=False)
 
     def _entries(self) -> list[tuple[int, str, CommentedMap]]:
         """(index, normalised photo, entry) for every well-formed entry."""
@@ -293,7 +267,7 @@ class Draft:
 
         Deterministic: the same draft and the same results, in any order, give the same bytes.
         """
-        posters = self._posters_seq()
+        self._posters_seq(create=False)  # refuse before changing anything
         by_photo: dict[str, list[CommentedMap]] = {}  # in draft order
         for _, photo, entry in self._entries():
             by_photo.setdefault(photo, []).append(entry)  # an entry copied by the user is refreshed too
@@ -312,8 +286,9 @@ class Draft:
                     entry["measured"] = CommentedMap()
                 entry["measured"]["renamed_from"] = DoubleQuotedScalarString(old)
             by_photo[photo] = entries
-        if new and posters.fa.flow_style():  # "posters: []" would otherwise stay flow style when filled
-            posters.fa.set_block_style()
+        posters = self._posters_seq(create=bool(new))
+        if new and isinstance(posters, CommentedSeq) and posters.fa.flow_style():
+            posters.fa.set_block_style()  # "posters: []" filled: one entry per block, like the rest
         for photo in new:  # appended in file-name order, after the user's own order
             by_photo[photo] = [_new_entry(latest[photo])]
             posters.append(by_photo[photo][0])

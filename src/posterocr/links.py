@@ -14,6 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 import cv2
 import numpy as np
 
+from .exceptions import MissingDependency
+
 # Hosts that point at the paper itself, best first; everything else ranks after.
 PAPER_HOSTS = ("arxiv.org", "openreview.net", "aclanthology.org", "doi.org")
 OTHER_RANK = len(PAPER_HOSTS)
@@ -177,7 +179,10 @@ def decode_qr(image: np.ndarray, *, within: Sequence[Sequence[float]] | None = N
     poster) drops codes outside it: a photo often shows the neighbouring
     poster too.  Payloads that are not links (vCards, Wi-Fi) are dropped.
     """
-    import zxingcpp  # imported here: only ``extract --papers`` / QR users pay its import
+    try:
+        import zxingcpp  # imported here: only runs that read QR codes pay for it
+    except ImportError:
+        raise MissingDependency("the QR code reader is missing; install it: pip install zxing-cpp") from None
 
     grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
     grey = np.ascontiguousarray(grey)

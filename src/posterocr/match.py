@@ -33,6 +33,8 @@ from .papers import Paper, normalise
 # the same match accuracy as 1100 px (0.6 s) and better than 900 px.
 OCR_LINES_SIDE = 1000
 OCR_PSM = 3  # automatic layout: keeps a title's lines consecutive in reading order
+FALLBACK_PSM = 11  # sparse text, when automatic layout found (almost) nothing
+MIN_WORDS = 5
 # Light text on dark bands is flipped to dark-on-light before OCR (see _dark_to_light),
 # so Tesseract's own per-line inversion retries, slow on noise, can be switched off.
 OCR_CONFIG = "-c tessedit_do_invert=0"
@@ -69,7 +71,12 @@ def ocr_lines(poster: np.ndarray, *, timeout: float) -> list[str]:
     scale = OCR_LINES_SIDE / max(grey.shape[:2])
     if scale < 1:
         grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    words = _tesseract.image_to_data(_dark_to_light(grey), psm=OCR_PSM, timeout=timeout, config=OCR_CONFIG)
+    image = _dark_to_light(grey)
+    words = _tesseract.image_to_data(image, psm=OCR_PSM, timeout=timeout, config=OCR_CONFIG)
+    if len(words) < MIN_WORDS:
+        # Tesseract's page layout analysis sometimes takes a figure-heavy poster for one
+        # picture and returns nothing (1 of 80 generated photos); sparse-text mode still reads it.
+        words = _tesseract.image_to_data(image, psm=FALLBACK_PSM, timeout=timeout, config=OCR_CONFIG)
     lines: list[str] = []
     key = None
     for word in words:

@@ -24,7 +24,7 @@ import stat
 import tempfile
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
@@ -202,6 +202,36 @@ def reads_as(text: str, data: Any) -> bool:
         except (YAMLError, RecursionError, ValueError, TypeError):
             pass
     return False
+
+
+# ---------------------------------------------------------------- editing the tree
+
+
+def flow(items: Iterable[Any]) -> CommentedSeq:
+    seq = CommentedSeq(items)
+    seq.fa.set_flow_style()
+    return seq
+
+
+def set_in_place(parent: Any, key: Any, value: Any) -> None:
+    """parent[key] = value, but update an existing sequence element-wise.
+
+    Replacing a container would drop the comments ruamel attached to it (a
+    comment line under an entry is stored on its last value), so nested lists
+    of the same shape are updated in place.
+    """
+    has = key in parent if isinstance(parent, dict) else 0 <= key < len(parent)
+    old = parent[key] if has else None
+    if isinstance(old, CommentedSeq) and isinstance(value, list):
+        if len(old) == len(value):
+            for i, item in enumerate(value):
+                set_in_place(old, i, item)
+        else:
+            old[:] = value
+        return
+    if isinstance(parent, CommentedMap) and isinstance(old, str) and isinstance(value, str) and old == value:
+        return  # keep the scalar object, and with it the user's quoting
+    parent[key] = value
 
 
 # ---------------------------------------------------------------- keeping the user's bytes

@@ -177,6 +177,13 @@ def _norm_photo(photo: str) -> str:
     return posixpath.normpath(photo)
 
 
+def _path_scalar(photo: str) -> str:
+    """A file name as YAML: plain if printable, else double-quoted so every character is an
+    escape (ruamel writes U+0085 raw in other styles and reads it back as a line break;
+    an undecodable name's surrogates could not be written as UTF-8 at all)."""
+    return photo if photo.isprintable() else DoubleQuotedScalarString(photo)
+
+
 def _exists(folder: Path, photo: str) -> bool:
     """Whether the photo is there; False for names the OS rejects (too long, NUL) instead of raising."""
     return os.path.exists(os.path.join(folder, photo))
@@ -265,7 +272,8 @@ class Draft:
     def merge(self, results: Iterable[PhotoResult], *, draft_dir: Path) -> MergeReport:
         """Fold extract results into the draft (see the module docstring for the rules).
 
-        Deterministic: the same draft and the same results, in any order, give the same bytes.
+        Deterministic: the same draft and the same results, in any order, give the same bytes
+        (only a photo listed twice depends on the order: its last result wins).
         """
         self._posters_seq(create=False)  # refuse before changing anything
         by_photo: dict[str, list[CommentedMap]] = {}  # in draft order
@@ -273,7 +281,7 @@ class Draft:
             by_photo.setdefault(photo, []).append(entry)  # an entry copied by the user is refreshed too
         latest: dict[str, PhotoResult] = {}
         for result in results:
-            latest[_norm_photo(result.photo)] = result  # a photo listed twice: the last result wins
+            latest[_norm_photo(result.photo)] = result
         new = sorted((p for p in latest if p not in by_photo), key=lambda p: (posixpath.basename(p), p))
         gone = [p for p in by_photo if p not in latest and not _exists(draft_dir, p)]
         renamed = _pair_renames(gone, new, by_photo, latest)
@@ -281,10 +289,11 @@ class Draft:
             new.remove(photo)
             entries = by_photo.pop(old)
             for entry in entries:
-                _set_in_place(entry, "photo", photo)
+                was = str(entry["photo"])  # as the user wrote it
+                _set_in_place(entry, "photo", _path_scalar(photo))
                 if not isinstance(entry.get("measured"), dict):
                     entry["measured"] = CommentedMap()
-                entry["measured"]["renamed_from"] = DoubleQuotedScalarString(old)
+                _set_in_place(entry["measured"], "renamed_from", DoubleQuotedScalarString(was))
             by_photo[photo] = entries
         posters = self._posters_seq(create=bool(new))
         if new and isinstance(posters, CommentedSeq) and posters.fa.flow_style():
@@ -462,7 +471,7 @@ def _pair_renames(gone: list[str], new: list[str], by_photo: dict[str, list[Comm
 
 def _new_entry(result: PhotoResult) -> CommentedMap:
     entry = CommentedMap()
-    entry["photo"] = _norm_photo(result.photo)
+    entry["photo"] = _path_scalar(_norm_photo(result.photo))
     title = result.title.text if result.title and not result.error else ""
     entry["title"] = DoubleQuotedScalarString(title)
     entry["caption"] = DoubleQuotedScalarString(caption_from_title(title))

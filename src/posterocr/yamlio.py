@@ -15,6 +15,7 @@ byte-identical.
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import io
 import math
@@ -24,6 +25,7 @@ import stat
 import tempfile
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from pathlib import Path
@@ -255,10 +257,73 @@ def _split(text: str) -> tuple[list[str], str, bool]:
     return [line[:-1] if line.endswith("\r") else line for line in lines], eol, final
 
 
+def _lis(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The longest run of (i, j) pairs increasing in j, for pairs sorted by i (patience sorting)."""
+    tail_j: list[int] = []  # tail_j[k]: the smallest j that ends a run of length k + 1
+    tails: list[int] = []  # ... and the index in pairs of that pair
+    back: list[int] = []
+    for n, (_, j) in enumerate(pairs):
+        k = bisect.bisect_left(tail_j, j)
+        back.append(tails[k - 1] if k else -1)
+        if k == len(tails):
+            tails.append(n)
+            tail_j.append(j)
+        else:
+            tails[k], tail_j[k] = n, j
+    run: list[tuple[int, int]] = []
+    n = tails[-1] if tails else -1
+    while n >= 0:
+        run.append(pairs[n])
+        n = back[n]
+    return run[::-1]
+
+
+def _matches(a: list[str], b: list[str]) -> list[tuple[int, int]]:
+    """Equal lines of *a* and *b* as (i, j) pairs, increasing: a patience diff.
+
+    Lines unique in both (photo paths, sha256s, titles) anchor the match; the short
+    stretches between anchors go to difflib. difflib alone is quadratic on a draft
+    whose entries repeat the same lines ("skip: false") hundreds of times.
+    """
+    out: list[tuple[int, int]] = []
+    stack = [(0, len(a), 0, len(b))]
+    while stack:
+        alo, ahi, blo, bhi = stack.pop()
+        while alo < ahi and blo < bhi and a[alo] == b[blo]:
+            out.append((alo, blo))
+            alo, blo = alo + 1, blo + 1
+        while alo < ahi and blo < bhi and a[ahi - 1] == b[bhi - 1]:
+            ahi, bhi = ahi - 1, bhi - 1
+            out.append((ahi, bhi))
+        if alo == ahi or blo == bhi:
+            continue
+        count_a = Counter(a[alo:ahi])
+        count_b = Counter(b[blo:bhi])
+        where_b = {b[j]: j for j in range(blo, bhi) if count_b[b[j]] == 1}
+        pairs = [(i, where_b[a[i]]) for i in range(alo, ahi) if count_a[a[i]] == 1 and a[i] in where_b]
+        anchors = _lis(pairs)
+        if not anchors:
+            matcher = SequenceMatcher(None, a[alo:ahi], b[blo:bhi], autojunk=False)
+            out.extend((alo + i + k, blo + j + k) for i, j, size in matcher.get_matching_blocks() for k in range(size))
+            continue
+        prev_i, prev_j = alo, blo
+        for i, j in anchors:
+            out.append((i, j))
+            stack.append((prev_i, i, prev_j, j))
+            prev_i, prev_j = i + 1, j + 1
+        stack.append((prev_i, ahi, prev_j, bhi))
+    return sorted(out)
+
+
 def _hunks(base: list[str], other: list[str], side: int) -> list[tuple[int, int, list[str], int]]:
     """Changes base -> other as (first base line, end base line, replacement lines, side)."""
-    matcher = SequenceMatcher(None, base, other, autojunk=False)
-    return [(i1, i2, other[j1:j2], side) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
+    hunks = []
+    i = j = 0
+    for mi, mj in _matches(base, other) + [(len(base), len(other))]:
+        if mi > i or mj > j:
+            hunks.append((i, mi, other[j:mj], side))
+        i, j = mi + 1, mj + 1
+    return hunks
 
 
 def merge_lines(base: list[str], ours: list[str], theirs: list[str]) -> list[str]:

@@ -7,9 +7,10 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 from ruamel.yaml import YAML
 
 from posterocr.cli import main
@@ -148,3 +149,32 @@ def test_render_with_a_deleted_photo_warns_or_fails_when_strict(workdir) -> None
                             capture_output=True, text=True, cwd=root)
     assert strict.returncode != 0
     assert gone.name in strict.stderr and len(strict.stderr.strip().splitlines()) == 1, strict.stderr
+
+
+def test_same_stem_non_ascii_paths_and_a_draft_elsewhere(tmp_path: Path, photo_set, monkeypatch) -> None:
+    """IMG_1.HEIC and IMG_1.jpg side by side, in a folder with a space and non-ASCII letters; draft in another folder."""
+    import pillow_heif
+
+    _, samples = photo_set("e2e", 7, seed=20241007, size=(1512, 2016), heic_every=3)
+    photos = tmp_path / "Fotos Posterführung 2024"
+    photos.mkdir()
+    jpegs = [s for s in samples if Path(s["path"]).suffix.lower() == ".jpg"]
+    shutil.copy2(jpegs[0]["path"], photos / "IMG_1.jpg")
+    with Image.open(jpegs[1]["path"]) as im:
+        upright = ImageOps.exif_transpose(im).convert("RGB")
+        pillow_heif.from_pillow(upright).save(photos / "IMG_1.HEIC", quality=85)
+    shutil.copy2(jpegs[2]["path"], photos / "Poster café.jpg")
+    notes = tmp_path / "notes"
+    monkeypatch.chdir(tmp_path)
+    assert main(["extract", str(photos), "-o", str(notes / "posters.yaml"), "-j", "2"]) == 0
+    draft = _yaml_load(notes / "posters.yaml")
+    assert [e["photo"] for e in draft["posters"]] == [
+        "../Fotos Posterführung 2024/IMG_1.HEIC", "../Fotos Posterführung 2024/IMG_1.jpg",
+        "../Fotos Posterführung 2024/Poster café.jpg",
+    ]
+    assert main(["render", str(notes / "posters.yaml"), "-o", str(notes / "site")]) == 0
+    md = (notes / "site" / "index.md").read_text(encoding="utf-8")
+    targets = re.findall(r"^!\[.*\]\((.+)\)$", md, flags=re.M)
+    assert len(targets) == len(set(targets)) == 3, targets
+    for target in targets:  # Markdown links are URL-quoted
+        assert (notes / "site" / unquote(target)).exists(), target

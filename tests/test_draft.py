@@ -430,7 +430,7 @@ def test_wrong_types_are_reported_per_entry_and_never_overwritten(folder: Path) 
 def test_posters_not_a_list_stops_extract_before_any_work(folder: Path) -> None:
     path = folder / "posters.yaml"
     path.write_text("page:\n  title: x\nposters: 5\n")
-    with pytest.raises(DraftError, match="posters: must be a list of entries, got int"):
+    with pytest.raises(DraftError, match=r"posters.yaml:3:10: posters: must be a list of entries, got int"):
         load_or_new_draft(path)
     assert path.read_text() == "page:\n  title: x\nposters: 5\n"
 
@@ -637,3 +637,49 @@ def test_unprintable_and_undecodable_file_names_round_trip(folder: Path) -> None
     _, path = extract(folder, [result(name, "T", sha=str(i) * 64) for i, name in enumerate(names)])
     assert [p.photo for p in load_draft(path).posters()] == sorted(names, key=lambda n: n.split("/")[-1])
     assert [p.status for p in load_draft(path).posters()] == ["ok"] * 3
+
+
+def test_edits_made_during_a_run_are_not_overwritten(folder: Path) -> None:
+    """extract loads the draft, reads photos for minutes, then saves: a caption typed in the
+    meantime must not be replaced by the tree loaded before it."""
+    _, path = extract(folder, [result("img/IMG_1.HEIC", "One")])
+    draft = load_or_new_draft(path)
+    typed = path.read_text().replace('caption: "One"', "caption: typed meanwhile")
+    path.write_text(typed)
+    draft.merge([result("img/IMG_1.HEIC", "One, read again")], draft_dir=folder)
+    with pytest.raises(DraftError, match="changed on disk since it was loaded"):
+        save_draft(draft, path)
+    assert path.read_text() == typed
+    extract(folder, [result("img/IMG_1.HEIC", "One, read again")])  # the next run keeps both
+    entry = load_draft(path).posters()[0]
+    assert (entry.caption, entry.title) == ("typed meanwhile", "One, read again")
+
+
+def test_a_draft_created_meanwhile_is_not_overwritten(folder: Path) -> None:
+    path = folder / "posters.yaml"
+    draft = load_or_new_draft(path)
+    path.write_text("# started by hand while extract ran\n")
+    draft.merge([result("img/IMG_1.HEIC", "One")], draft_dir=folder)
+    with pytest.raises(DraftError, match="changed on disk"):
+        save_draft(draft, path)
+    assert path.read_text() == "# started by hand while extract ran\n"
+
+
+def test_comments_in_an_otherwise_empty_draft_are_kept(folder: Path) -> None:
+    path = folder / "posters.yaml"
+    path.write_text("# my plan:\n#   - visit poster 12\n\n")
+    extract(folder, [result("img/IMG_1.HEIC", "One")])
+    text = path.read_text()
+    assert text.startswith("# my plan:\n#   - visit poster 12\n# posterocr draft")
+    assert load_draft(path).posters()[0].title == "One"
+
+
+def test_user_spacing_next_to_a_refreshed_line_is_kept(folder: Path) -> None:
+    """Found by the merge property: re-spacing "skip:" right under a "corners:" that a re-extract
+    refreshes made the two lines one conflict, and posterocr's layout won for both."""
+    _, path = extract(folder, [result("img/IMG_1.HEIC", "One")])
+    text = path.read_text().replace("    corners: [[100", "    corners:  [[100", 1).replace("skip: false", "skip:  false")
+    path.write_text(text)
+    extract(folder, [result("img/IMG_1.HEIC", "One", quad=QUAD_B)])
+    after = path.read_text()
+    assert "    corners: [[120, 210], [2880, 190], [2930, 3880], [95, 3930]]\n    skip:  false\n" in after

@@ -200,3 +200,23 @@ def test_interrupted_run_keeps_a_valid_draft_and_resumes(photos: Path, signum: i
     assert rerun.returncode == 0, rerun.stderr
     assert len(_draft(draft)["posters"]) == 3
     assert "from cache" in rerun.stderr
+
+
+def test_an_edit_saved_while_extract_runs_is_kept(photos: Path) -> None:
+    """The user saves the draft in their editor while photos are still being read."""
+    draft = Path("posters.yaml")
+    extract(photos, draft, ExtractSettings(jobs=1))
+    new_photo = photos / "IMG_9999.jpg"
+    shutil.copy2(sorted(photos.iterdir())[0], new_photo)
+    with new_photo.open("ab") as f:
+        f.write(b"\0")  # new bytes: not in the cache, so a worker really runs
+
+    def edit_midway(done: int, total: int, result) -> None:  # type: ignore[no-untyped-def]
+        if done == 1:
+            text = draft.read_text(encoding="utf-8")
+            draft.write_text(text.replace('comment: ""', 'comment: "typed during the run"', 1), encoding="utf-8")
+
+    extract(photos, draft, ExtractSettings(jobs=1), on_progress=edit_midway)
+    entries = _draft(draft)["posters"]
+    assert entries[0]["comment"] == "typed during the run"
+    assert entries[-1]["photo"] == "img/IMG_9999.jpg"

@@ -47,6 +47,8 @@ def extract_command(photos_dir: Path, draft: Path, jobs: int | None) -> None:
         _echo_err(f"posterocr: {path}: {why}")
     for message in report.merge.messages:  # flagged, failed and missing photos, one line each
         _echo_err(f"posterocr: {message}")
+    for problem in report.merge.problems:  # wrong types or duplicates in the draft: the user's to fix
+        _echo_err(f"posterocr: warning: {problem}")
     for warning in report.warnings:
         _echo_err(f"posterocr: warning: {warning}")
     review = f"; review: {report.review_sheet}" if report.review_sheet else ""

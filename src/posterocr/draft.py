@@ -49,7 +49,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from . import yamlio
-from .exceptions import DraftError, OutputError
+from .exceptions import DraftError
 from .records import Corners, PhotoResult
 from .yamlio import flow as _flow
 from .yamlio import set_in_place as _set_in_place
@@ -62,6 +62,7 @@ DEFAULT_TITLE = "Poster notes"
 FLAG_BELOW = 0.5
 _AUTO_SUBTITLE = re.compile(r"Notes on (?:no|\d+) posters?")
 _STATUSES = ("ok", "flagged", "failed", "missing")
+_UNKNOWN = object()  # a draft built in memory: what is on disk is not its business
 
 
 @dataclass(frozen=True)
@@ -107,14 +108,11 @@ def caption_from_title(title: str) -> str:
     return " ".join(str(title).split())
 
 
-# ---------------------------------------------------------------- tree helpers
+# ---------------------------------------------------------------- values
 
 
 def _corners_yaml(corners: Iterable[Iterable[float]]) -> CommentedSeq:
     return _flow(_flow([int(round(x)), int(round(y))]) for x, y in corners)
-
-
-# ---------------------------------------------------------------- value checks
 
 
 def _number(value: Any) -> float | None:
@@ -189,13 +187,6 @@ def _exists(folder: Path, photo: str) -> bool:
     return os.path.exists(os.path.join(folder, photo))
 
 
-def _finite_quad(corners: Any) -> bool:
-    try:
-        return len(corners) == 4 and all(math.isfinite(float(v)) for point in corners for v in point)
-    except (TypeError, ValueError):
-        return False
-
-
 def _type_name(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return "a mapping" if isinstance(value, dict) else "a list"
@@ -216,6 +207,7 @@ class Draft:
         self.indent = indent
         self._source = source  # the text as loaded or last saved, to write back the user's bytes
         self._bom = bom
+        self._disk: bytes | None | object = _UNKNOWN  # the file's bytes when loaded (None: absent)
 
     # -- construction
 
@@ -248,7 +240,13 @@ class Draft:
             posters = CommentedSeq()
             self.data["posters"] = posters
         if posters is not None and not isinstance(posters, list):
-            raise DraftError(f"{self.path or 'draft'}: posters: must be a list of entries, got "
+            where = str(self.path or "draft")
+            try:
+                line, column = self.data.lc.value("posters")
+                where += f":{line + 1}:{column + 1}"
+            except (AttributeError, KeyError, TypeError):  # built in memory: no position
+                pass
+            raise DraftError(f"{where}: posters: must be a list of entries, got "
                              f"{_type_name(posters)}; fix the YAML (the draft was not changed)")
         return posters
 
@@ -434,8 +432,6 @@ class Draft:
                 problems.append(f"{where}: posters entry {i + 1}: photo: missing or not a file path")
         return problems + self._duplicates()
 
-    validate = problems
-
     def sha256_of(self, photo: str) -> str | None:
         photo = _norm_photo(photo)
         for _, p, entry in self._entries():
@@ -523,7 +519,7 @@ def _refresh(entry: CommentedMap, result: PhotoResult) -> tuple[str, str]:
     _set_in_place(entry, "title", DoubleQuotedScalarString(title))
 
     det = result.detection
-    if det is not None and not _finite_quad(det.corners):  # a degenerate fit: no usable outline
+    if det is not None and _parse_corners(det.corners) is None:  # a degenerate fit (NaN): no outline
         det = None
     new_corners = _corners_yaml(det.corners) if det else None
     if new_corners is None and result.size[0] > 0:  # no detection at all: the whole photo
@@ -570,8 +566,12 @@ def _refresh(entry: CommentedMap, result: PhotoResult) -> tuple[str, str]:
 
 def _parse(text: str, path: Path, *, bom: bool = False) -> Draft:
     data = yamlio.parse(text, path)
-    if data is None:  # an empty file: start over, keeping nothing to lose
-        return Draft.new(path)
+    if data is None:  # empty, or only comments: a new draft below whatever the user wrote
+        draft = Draft.new(path)
+        if text.strip():
+            base = yamlio.dump(draft.data, draft.indent)
+            draft._source = yamlio.Source(text.rstrip("\r\n") + "\n" + base, base)
+        return draft
     if not isinstance(data, CommentedMap):
         raise DraftError(f"{path}: the draft must be a mapping with page: and posters:, got {_type_name(data)}; "
                          "fix the YAML or delete the file to start over (the draft was not changed)")
@@ -582,7 +582,9 @@ def _parse(text: str, path: Path, *, bom: bool = False) -> Draft:
 def load_draft(path: Path) -> Draft:
     """Load an existing draft; DraftError with a one-line message if it is missing or broken."""
     text, bom = yamlio.read_text(path)
-    return _parse(text, path, bom=bom)
+    draft = _parse(text, path, bom=bom)
+    draft._disk = yamlio.encode(text, bom)
+    return draft
 
 
 def load_or_new_draft(path: Path) -> Draft:
@@ -592,19 +594,23 @@ def load_or_new_draft(path: Path) -> Draft:
     (``posters:`` is not a list), before any photo is read.
     """
     if not path.exists() and not path.is_symlink():
-        return Draft.new(path)
+        draft = Draft.new(path)
+        draft._disk = None
+        return draft
     draft = load_draft(path)
     draft.check_mergeable()
     return draft
 
 
 def save_draft(draft: Draft, path: Path) -> None:
-    """Write the draft atomically; OutputError (old file intact) if that is impossible."""
-    text, base = yamlio.render(draft.data, draft.indent, draft._source)
-    try:
-        write_atomic(path, ("\ufeff" if draft._bom else "").encode() + text.encode("utf-8"))
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write the draft ({exc.strerror or exc}); "
-                          "free space or make the folder writable (the old draft is intact)") from None
+    """Write the draft atomically, the user's bytes kept where nothing changed.
+
+    OutputError if the file cannot be written; DraftError if the file changed on disk
+    since this draft was loaded from it (edited while extract ran), or if the tree
+    cannot be written so that it reads back the same. The file is then left as it is.
+    """
+    expected = draft._disk if path == draft.path else _UNKNOWN
+    draft._source, draft._disk = yamlio.save(path, draft.data, draft.indent, draft._source, bom=draft._bom,
+                                             expected=None if expected is _UNKNOWN else expected,
+                                             check=expected is not _UNKNOWN)
     draft.path = path
-    draft._source = yamlio.Source(text, base)

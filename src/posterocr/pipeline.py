@@ -150,7 +150,7 @@ def extract(
         raise PosterocrError(f"{photos_dir}: permission denied; make the folder readable (chmod a+rx)") from None
     check_dependencies()
     draft_dir = draft_path.parent
-    draft = load_or_new_draft(draft_path)
+    load_or_new_draft(draft_path)  # a broken draft stops the run before any photo is read
     cache_dir = draft_dir / CACHE_DIR_NAME
     cache = ResultCache(cache_dir, settings.cache_key()) if settings.use_cache else None
 
@@ -186,7 +186,9 @@ def extract(
                 cache.put(result)
     finally:
         # Also on Ctrl-C: keep what was read so far (the merge never drops user edits).
+        # Load the draft again first: the user may have edited it while the photos were read.
         results.sort(key=lambda r: r.photo)
+        draft = load_or_new_draft(draft_path)
         merge = draft.merge(results, draft_dir=draft_dir)
         save_draft(draft, draft_path)
     warnings: list[str] = []

@@ -35,7 +35,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from .exceptions import DraftError
+from .exceptions import DraftError, OutputError
 
 NOT_CHANGED = "fix the YAML (the draft was not changed)"
 
@@ -316,11 +316,17 @@ def _matches(a: list[str], b: list[str]) -> list[tuple[int, int]]:
 
 
 def _hunks(base: list[str], other: list[str], side: int) -> list[tuple[int, int, list[str], int]]:
-    """Changes base -> other as (first base line, end base line, replacement lines, side)."""
+    """Changes base -> other as (first base line, end base line, replacement lines, side).
+
+    A run of lines replaced one for one is split into one hunk per line, so the user
+    re-spacing ``skip:`` does not conflict with posterocr refreshing ``corners:`` above it.
+    """
     hunks = []
     i = j = 0
     for mi, mj in _matches(base, other) + [(len(base), len(other))]:
-        if mi > i or mj > j:
+        if mi - i == mj - j > 1:
+            hunks.extend((i + k, i + k + 1, [other[j + k]], side) for k in range(mi - i))
+        elif mi > i or mj > j:
             hunks.append((i, mi, other[j:mj], side))
         i, j = mi + 1, mj + 1
     return hunks
@@ -336,8 +342,9 @@ def merge_lines(base: list[str], ours: list[str], theirs: list[str]) -> list[str
         lo, hi = hunks[k][0], hunks[k][1]
         group = [hunks[k]]
         k += 1
-        # Overlapping hunks, or two that start at the same line (e.g. both insert there), conflict.
-        while k < len(hunks) and (hunks[k][0] < hi or hunks[k][0] == lo):
+        # Hunks conflict when their base ranges overlap, or one inserts inside the other's range.
+        # Lines inserted at one point by both sides are not a conflict: the user's come first.
+        while k < len(hunks) and hunks[k][0] < hi:
             group.append(hunks[k])
             hi = max(hi, hunks[k][1])
             k += 1
@@ -380,6 +387,40 @@ def render(data: Any, indent: tuple[int, int, int], source: Source | None) -> tu
         raise DraftError("cannot write the draft so that it reads back the same (a YAML comment next to a "
                          "value posterocr replaced?); the old draft is intact - move that comment and run again")
     return new, new
+
+
+def encode(text: str, bom: bool) -> bytes:
+    return ("\ufeff" + text if bom else text).encode("utf-8")
+
+
+def save(path: Path, data: Any, indent: tuple[int, int, int], source: Source | None, *, bom: bool,
+         expected: bytes | None, check: bool) -> tuple[Source, bytes]:
+    """Write *data* to *path* (see :func:`render`); returns the new (source, file bytes).
+
+    With *check*, first make sure the file still holds *expected* (None: no file): a
+    draft edited while extract ran is not replaced by the tree loaded before the edit.
+    """
+    if check:
+        try:
+            on_disk: bytes | None = path.read_bytes()
+        except FileNotFoundError:
+            on_disk = None
+        except OSError:
+            on_disk = expected  # unreadable now: the write below says why
+        if on_disk != expected:
+            raise DraftError(f"{path}: changed on disk since it was loaded (edited during the run?); "
+                             "it was not overwritten - run the command again")
+    try:
+        text, base = render(data, indent, source)
+    except DraftError as exc:
+        raise DraftError(f"{path}: {exc}") from None
+    raw = encode(text, bom)
+    try:
+        write_atomic(path, raw)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write the draft ({exc.strerror or exc}); "
+                          "free space or make the folder writable (the old draft is intact)") from None
+    return Source(text, base), raw
 
 
 # ---------------------------------------------------------------- atomic write

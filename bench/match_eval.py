@@ -44,7 +44,6 @@ sys.path.insert(0, str(ROOT / "tests" / "data" / "papers"))
 
 import make_lists  # noqa: E402
 import synth  # noqa: E402
-import synth.figures  # noqa: E402
 from posterocr import detect, links, match, ocr  # noqa: E402
 from posterocr.load import load_photo  # noqa: E402
 from posterocr.papers import Paper, load_papers, normalise  # noqa: E402
@@ -56,22 +55,6 @@ def cpu() -> float:
     """CPU seconds of this process and its finished children (Tesseract)."""
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
-
-
-def qr_payloads(seed: int, index: int, hard: bool) -> list[str]:
-    seen: list[str] = []
-    original = synth.figures.qr_code
-
-    def spy(img, box, data, *args, **kwargs):  # type: ignore[no-untyped-def]
-        seen.append(data)
-        return original(img, box, data, *args, **kwargs)
-
-    synth.figures.qr_code = spy
-    try:
-        synth.flat_poster(seed, index, hard=hard)
-    finally:
-        synth.figures.qr_code = original
-    return seen
 
 
 def measure(folder: Path, corners_from: str) -> list[dict]:
@@ -188,7 +171,7 @@ def evaluate_qr(rows: list[dict]) -> None:
     for r in rows:
         if r["seed"] is None:
             return  # not a set made by --generate: payloads unknown
-        payloads = [links.normalise_url(p) for p in qr_payloads(r["seed"], r["index"], bool(r["hard"]))]
+        payloads = [links.normalise_url(p) for p in synth.qr_payloads(r["seed"], r["index"], hard=bool(r["hard"]))]
         found = set(r["qr_photo"]) | set(r["qr_poster"])
         counts["extra"] += len(found - set(payloads))
         for url in payloads:

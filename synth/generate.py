@@ -15,6 +15,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from . import figures
 from .photo import render_photo
 from .poster import PosterSpec, random_spec, render_poster
 
@@ -113,6 +114,27 @@ def flat_poster(seed: int, index: int, *, hard: bool = False) -> tuple[PosterSpe
     """Re-render the flat poster of photo *index* of set *seed* (cheaper than writing it as PNG)."""
     spec = random_spec(sample_rng(seed, index), hard=hard)
     return spec, render_poster(spec)
+
+
+def qr_payloads(seed: int, index: int, *, hard: bool = False) -> list[str]:
+    """What the QR codes on photo *index* of set *seed* encode: its poster re-rendered, payloads recorded.
+
+    The payloads are drawn while rendering, so they are caught at the drawing call
+    rather than stored in the truth (which would change every set's random draws).
+    """
+    seen: list[str] = []
+    original = figures.qr_code
+
+    def record(img, box, data, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(data)
+        return original(img, box, data, *args, **kwargs)
+
+    figures.qr_code = record
+    try:
+        flat_poster(seed, index, hard=hard)
+    finally:
+        figures.qr_code = original
+    return seen
 
 
 def make_sample(out_dir: Path, index: int, *, seed: int, size: tuple[int, int], hard: bool,

@@ -85,28 +85,11 @@ def test_normalise_url(payload: str, url: str | None) -> None:
 # --------------------------------------------------------------------------- QR codes in synth's photos
 
 
-def _qr_payloads(seed: int, index: int, hard: bool = False) -> list[str]:
-    """What synth encoded in the QR codes of photo *index*: re-render its poster and record the payloads."""
-    seen: list[str] = []
-    original = synth.figures.qr_code
-
-    def spy(img, box, data, *args, **kwargs):  # type: ignore[no-untyped-def]
-        seen.append(data)
-        return original(img, box, data, *args, **kwargs)
-
-    synth.figures.qr_code = spy
-    try:
-        synth.flat_poster(seed, index, hard=hard)
-    finally:
-        synth.figures.qr_code = original
-    return seen
-
-
 def test_qr_codes_of_generated_photos(photo_set) -> None:  # type: ignore[no-untyped-def]
     """Every code synth printed is decoded, from the full photo and from the corrected poster."""
     folder, samples = photo_set("links-qr", 3, seed=7011, size=PHOTO)
     for index, sample in enumerate(samples, 1):
-        payloads = _qr_payloads(7011, index)
+        payloads = synth.qr_payloads(7011, index)
         assert payloads and "qr" in sample["phenomena"]
         photo = load_photo(Path(sample["path"]))
         from_photo = decode_qr(photo)

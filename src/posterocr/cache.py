@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any
 
 from . import __version__
 from .records import Detection, PhotoResult, TitleReading
+from .yamlio import write_atomic
 
 CACHE_DIR_NAME = ".posterocr-cache"
 # The modules whose code decides what extract measures: any change to them
@@ -92,13 +91,6 @@ class ResultCache:
         path = self._path(result.sha256)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    json.dump(result_to_json(result), f)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            write_atomic(path, json.dumps(result_to_json(result)).encode("utf-8"), durable=False)
         except OSError:
             pass  # a read-only or full disk only costs the speed-up, never the run

@@ -22,7 +22,6 @@ title with logos and body text, so we find the title ourselves, cheaply, on a
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import cv2

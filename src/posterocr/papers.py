@@ -240,8 +240,8 @@ def _from_json(path: Path, text: str) -> tuple[list[Paper], list[str]]:
     if not isinstance(items, list):
         raise PaperListError(f"{path}: JSON is a {type(items).__name__}, not a list of papers; "
                              "expected [{\"title\": ..., \"authors\": ...}, ...]")
-    papers: list[Paper] = []
     warnings: list[str] = []
+    records: list[tuple[str, Mapping[str, Any]]] = []
     for n, item in enumerate(items, 1):
         if not isinstance(item, Mapping):
             warnings.append(f"{path}: entry {n} is not an object; skipped")
@@ -252,9 +252,18 @@ def _from_json(path: Path, text: str) -> tuple[list[Paper], list[str]]:
             merged = {str(k).lower(): v for k, v in content.items()}
             merged.setdefault("id", record.get("forum") or record.get("id"))
             record = {**record, **merged}
+        records.append((f"entry {n}", record))
+    return _papers_from_records(path, records, warnings)
+
+
+def _papers_from_records(path: Path, records: Iterable[tuple[str, Mapping[str, Any]]],
+                         warnings: list[str]) -> tuple[list[Paper], list[str]]:
+    """Papers from (where, record) pairs; a record without a title becomes a warning naming *where*."""
+    papers: list[Paper] = []
+    for where, record in records:
         paper = _record_to_paper(record, str(path))
         if paper is None:
-            warnings.append(f"{path}: entry {n} has no title; skipped")
+            warnings.append(f"{path}: {where} has no title; skipped")
         else:
             papers.append(paper)
     return papers, warnings
@@ -282,18 +291,10 @@ def _from_csv(path: Path, text: str) -> tuple[list[Paper], list[str]]:
         shown = ", ".join(h for h in header if h)[:80] or "nothing"
         raise PaperListError(f"{path}: no \"title\" column in the CSV header (found: {shown}); "
                              "add a header line such as title,authors,url")
-    papers: list[Paper] = []
-    warnings: list[str] = []
-    for line_no, row in enumerate(rows[1:], 2):
-        if not any(cell.strip() for cell in row):
-            continue  # blank line
-        record = {h: cell for h, cell in zip(header, row) if h}
-        paper = _record_to_paper(record, str(path))
-        if paper is None:
-            warnings.append(f"{path}: line {line_no} has no title; skipped")
-        else:
-            papers.append(paper)
-    return papers, warnings
+    records = ((f"line {line_no}", {h: cell for h, cell in zip(header, row) if h})
+               for line_no, row in enumerate(rows[1:], 2)
+               if any(cell.strip() for cell in row))  # blank lines are not entries
+    return _papers_from_records(path, records, [])
 
 
 # --------------------------------------------------------------------------- BibTeX

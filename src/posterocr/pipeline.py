@@ -19,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import detect, load, ocr, review
+from . import _tesseract, detect, load, ocr, review
 from .cache import CACHE_DIR_NAME, ResultCache
 from .draft import MergeReport, load_or_new_draft, save_draft
 from .exceptions import MissingDependency, OutputError, PhotoError, PosterocrError
@@ -121,11 +121,8 @@ def _run(jobs: list[tuple[Path, str, str]], settings: ExtractSettings) -> Iterat
 
 
 def check_dependencies() -> None:
-    if shutil.which("tesseract") is None:
-        raise MissingDependency(
-            "tesseract not found on PATH; install it: sudo apt-get install tesseract-ocr "
-            "(macOS: brew install tesseract)"
-        )
+    if shutil.which(_tesseract.EXECUTABLE) is None:
+        raise MissingDependency(_tesseract.INSTALL_HINT)
 
 
 def extract(

@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 import os
 import posixpath
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,21 +94,6 @@ def preview_paths(sha256: str, cache_dir: Path) -> tuple[Path, Path]:
     return folder / f"{sha256}-photo.jpg", folder / f"{sha256}-poster.jpg"
 
 
-def _write_quietly(path: Path, data: bytes) -> None:
-    # No fsync: a preview lost in a power cut is simply made again by the next extract.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def save_previews(previews: Previews, sha256: str, cache_dir: Path) -> None:
     """Store both previews atomically; any OSError (read-only, disk full) is swallowed."""
     if not sha256:
@@ -117,8 +101,9 @@ def save_previews(previews: Previews, sha256: str, cache_dir: Path) -> None:
     photo_path, poster_path = preview_paths(sha256, cache_dir)
     try:
         photo_path.parent.mkdir(parents=True, exist_ok=True)
-        _write_quietly(photo_path, previews.photo_jpeg)
-        _write_quietly(poster_path, previews.poster_jpeg)
+        # No fsync: a preview lost in a power cut is simply made again by the next extract.
+        write_atomic(photo_path, previews.photo_jpeg, durable=False)
+        write_atomic(poster_path, previews.poster_jpeg, durable=False)
     except OSError:
         pass
 

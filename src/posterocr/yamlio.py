@@ -453,12 +453,14 @@ def _sweep_stale_temps(path: Path) -> None:
                 pass
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
     """Replace *path* with *data* so readers see the old or the new file, never half of one.
 
     Raises OSError; callers turn it into a user message. Keeps an existing file's mode.
     The temp file's name holds this process's id, so a later write can tell an
     abandoned temp file (its writer is dead) from one being written right now.
+    ``durable=False`` skips the fsyncs, for files that are cheap to make again
+    (cache entries, previews): they still never appear half-written.
     """
     try:
         mode = stat.S_IMODE(path.stat().st_mode)
@@ -470,8 +472,9 @@ def write_atomic(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         os.chmod(tmp_name, mode)
         os.replace(tmp_name, path)
     except BaseException:
@@ -480,6 +483,8 @@ def write_atomic(path: Path, data: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+    if not durable:
+        return
     try:  # persist the rename itself; some filesystems refuse, the data is safe either way
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:

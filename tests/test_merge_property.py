@@ -23,7 +23,7 @@ import math
 import os
 import posixpath
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ from ruamel.yaml.scalarstring import (
 )
 
 from posterocr.draft import auto_subtitle, caption_from_title, is_auto_subtitle, load_draft, load_or_new_draft, save_draft
-from posterocr.records import Detection, PhotoResult, TitleReading
+from posterocr.records import Detection, PaperMatch, PhotoResult, TitleReading
 
 EXAMPLES = {"dev": 30, "quick": 100}.get(os.environ.get("HYPOTHESIS_PROFILE", ""), 500)
 EXPLORE = os.environ.get("HYPOTHESIS_PROFILE") == "explore"
@@ -57,6 +57,8 @@ TRICKY = ("", " ", "- item", "* star", "# hash", "key: value", "a #b", "'single'
 # OCR output is arbitrary text: every code point but surrogates.
 ANY_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=24)
 TITLE = st.one_of(st.sampled_from(TRICKY), ANY_TEXT, st.text("ab :#-*'\"\n", max_size=12))
+# Links a result may carry (QR codes, printed, a matched paper's); "" = none found.
+LINKS = ("", "https://arxiv.org/abs/2401.00001", "https://openreview.net/forum?id=x1", "https://example.org/lab")
 # What a person types in an editor: printable text, one line.
 LINE_CHARS = st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"))
 LINE = st.text(LINE_CHARS, max_size=20)
@@ -94,7 +96,14 @@ def a_result(draw: st.DrawFn, photo: str, sha: str) -> PhotoResult:
         Detection, st.tuples(*[st.tuples(coord, coord)] * 4), st.floats(0, 1), st.booleans(), TITLE))
     title = draw(st.none() | st.builds(TitleReading, TITLE, st.floats(0, 1), st.lists(TITLE, max_size=2).map(tuple)))
     notes = tuple(draw(st.lists(TITLE, max_size=2)))
-    return PhotoResult(photo=photo, sha256=sha, size=(w, h), detection=detection, title=title, notes=notes)
+    url = st.sampled_from(LINKS)
+    paper = draw(st.none() | st.builds(PaperMatch, TITLE, st.lists(TITLE, max_size=3).map(tuple), url,
+                                       st.floats(0, 1).map(lambda f: round(f, 3))))
+    candidates = () if paper else tuple(draw(st.lists(st.builds(
+        PaperMatch, TITLE, st.just(()), url, st.floats(0, 1).map(lambda f: round(f, 3))), max_size=2)))
+    return PhotoResult(photo=photo, sha256=sha, size=(w, h), detection=detection, title=title, notes=notes,
+                       paper=paper, paper_candidates=candidates, link=draw(url),
+                       links=tuple(draw(st.lists(url.filter(bool), max_size=2, unique=True))))
 
 
 def new_sha(draw: st.DrawFn, used: set[str]) -> str:
@@ -169,7 +178,7 @@ def edit_values(draw: st.DrawFn, data: CommentedMap, counter: list[int]) -> None
     for entry in posters:
         for key, choices in (("caption", ["text", "markdown", "empty", "delete", "list", "number"]),
                              ("comment", ["text", "markdown", "delete"]),
-                             ("link", ["text", "delete"])):
+                             ("link", ["text", "empty", "delete", "found"])):
             if draw(st.integers(0, 2)) == 0:
                 choice = draw(st.sampled_from(choices))
                 if choice == "delete":
@@ -180,6 +189,8 @@ def edit_values(draw: st.DrawFn, data: CommentedMap, counter: list[int]) -> None
                     entry[key] = draw(st.integers(0, 99))
                 elif choice == "empty":
                     entry[key] = styled(draw, "")
+                elif choice == "found":  # a link typed in that a later run may also find
+                    entry[key] = styled(draw, draw(st.sampled_from(LINKS[1:])))
                 else:
                     entry[key] = styled(draw, draw(MARKDOWN if choice == "markdown" else TITLE))
         if draw(st.integers(0, 3)) == 0:
@@ -400,13 +411,22 @@ def refreshed(entry: dict, result: PhotoResult) -> dict:
     corners = measured_corners(result)
     if "corners" in entry and same_corners(entry["corners"], measured.get("corners")):
         entry["corners"] = corners
+    link = entry.get("link")
+    if "link" in entry and (link is None and result.link or isinstance(link, str) and (
+            not link.strip() or link == measured.get("link"))):
+        entry["link"] = result.link
+    paper = result.paper
+    measured.update(links=list(result.links), paper=paper and dict(
+        title=paper.title, authors=list(paper.authors), link=paper.link, score=paper.score) or {},
+        paper_candidates=[dict(title=c.title, score=c.score) for c in result.paper_candidates])
     det = result.detection
     measured.update(
         corners=corners, found=bool(det and det.found), confidence=round(det.confidence, 3) if det else 0.0,
         method=det.method if det else "",
         title_confidence=round(result.title.confidence, 3) if result.title else 0.0,
         title_alternatives=list(result.title.alternatives) if result.title else [],
-        size=list(result.size), sha256=result.sha256, status="flagged" if flagged(result) else "ok")
+        size=list(result.size), sha256=result.sha256, status="flagged" if flagged(result) else "ok",
+        link=result.link)
     return entry
 
 
@@ -546,8 +566,7 @@ def test_reextract_keeps_user_edits_and_refreshes_measurements(data: st.DataObje
                 (root / p).unlink()
                 for q in photo_names(draw, taken, 1, 1):
                     write_photo(root, q, r.sha256)
-                    results.append(a_result(draw, q, r.sha256) if draw(st.booleans()) else
-                                   PhotoResult(q, r.sha256, r.size, r.detection, r.title, r.error, r.seconds, r.notes))
+                    results.append(a_result(draw, q, r.sha256) if draw(st.booleans()) else replace(r, photo=q))
         for q in photo_names(draw, taken, 0, 2):
             results.append(a_result(draw, q, new_sha(draw, shas)))
             write_photo(root, q, results[-1].sha256)

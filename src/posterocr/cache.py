@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .records import Detection, PhotoResult, TitleReading
+from .records import Detection, PaperMatch, PhotoResult, TitleReading
 from .yamlio import write_atomic
 
 CACHE_DIR_NAME = ".posterocr-cache"
 # The modules whose code decides what extract measures: any change to them
 # (a better detector, a new OCR clean-up) invalidates cached results.
-_MEASURING_MODULES = ("load.py", "detect.py", "geometry.py", "ocr.py", "_tesseract.py", "pipeline.py")
+_MEASURING_MODULES = ("load.py", "detect.py", "geometry.py", "ocr.py", "titletext.py", "_tesseract.py",
+                      "links.py", "match.py", "papers.py", "pipeline.py")
 
 
 @lru_cache(maxsize=1)
@@ -65,7 +66,16 @@ def result_from_json(data: dict[str, Any]) -> PhotoResult:
         error=None,
         seconds=float(data.get("seconds", 0.0)),
         notes=tuple(str(n) for n in data.get("notes", ())),
+        paper=None if data.get("paper") is None else _paper_from_json(data["paper"]),
+        paper_candidates=tuple(_paper_from_json(p) for p in data.get("paper_candidates", ())),
+        link=str(data.get("link", "")),
+        links=tuple(str(u) for u in data.get("links", ())),
     )
+
+
+def _paper_from_json(data: dict[str, Any]) -> PaperMatch:
+    return PaperMatch(title=str(data["title"]), authors=tuple(str(a) for a in data["authors"]),
+                      link=str(data["link"]), score=float(data["score"]))
 
 
 class ResultCache:

@@ -34,9 +34,12 @@ def cli() -> None:
               default=Path("posters.yaml"), show_default=True, help="The YAML draft to create or update.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Parallel workers [default: number of CPUs; 1 = no pool].")
-def extract_command(photos_dir: Path, draft: Path, jobs: int | None) -> None:
+@click.option("--papers", "paper_lists", type=click.Path(path_type=Path, dir_okay=False), multiple=True,
+              metavar="FILE", help="The conference's accepted-paper list (JSON, CSV or BibTeX; may be repeated): "
+                                   "matched posters get the exact title, the authors and a link.")
+def extract_command(photos_dir: Path, draft: Path, jobs: int | None, paper_lists: tuple[Path, ...]) -> None:
     """Find the poster in every photo of PHOTOS_DIR, read its title, write the draft."""
-    settings = ExtractSettings(jobs=jobs or default_jobs())
+    settings = ExtractSettings(jobs=jobs or default_jobs(), paper_lists=paper_lists)
     progress = _Progress() if sys.stderr.isatty() else None
     try:
         report = extract(photos_dir, draft, settings, on_progress=progress.step if progress else None)

@@ -11,13 +11,19 @@ Ownership rules (what makes user edits safe):
   on every extract; edits there are overwritten.
 * User values are ``caption``, ``comment``, ``link``, ``skip``, ``corners``,
   every key posterocr does not know, and YAML comments. They are written once
-  when an entry is created and afterwards only while *unedited*:
+  when an entry is created and afterwards only while *unedited*. (``authors``
+  is never written: when the user adds it, it replaces the matched paper's
+  authors on the page.)
 
   - ``caption`` is unedited iff it is empty or equals the previous ``title``
     (raw or whitespace-normalised); only then it follows the new title.
   - ``corners`` is unedited iff it equals ``measured.corners`` numerically
     (or both are absent); only then it follows the new detection.
-  - ``link`` is unedited iff empty or equal to ``measured.link``.
+  - ``link`` is unedited iff empty or equal to ``measured.link``; it follows the
+    link found on the poster (QR code, printed URL) or, with ``--papers``, the
+    matched paper's (``measured.paper``, ``measured.links`` for the others).
+  - ``title`` is the matched paper's canonical title when ``--papers`` found a
+    clear match, else the OCR reading; the caption follows it while unedited.
   - ``comment`` and ``skip`` are never written after creation.
   - ``page.subtitle`` follows the poster count while it still has the
     prefilled form "Notes on N posters".
@@ -50,7 +56,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from . import yamlio
 from .exceptions import DraftError
-from .records import Corners, PhotoResult
+from .records import Corners, PaperMatch, PhotoResult
 from .yamlio import flow as _flow
 from .yamlio import set_in_place as _set_in_place
 from .yamlio import write_atomic  # noqa: F401  (re-exported: render and webimages import it from here)
@@ -374,7 +380,7 @@ class Draft:
         size = (int(size[0]), int(size[1])) if (isinstance(size, list) and len(size) == 2 and
                                                 all(_number(v) is not None for v in size)) else None
         fields: dict[str, str] = {}
-        for key in ("title", "caption", "comment", "link"):
+        for key in ("title", "caption", "comment", "link", "authors"):
             value = _text(entry.get(key))
             if value is None:
                 complain(f"{key}: must be text, got {_type_name(entry.get(key))}; it is ignored")
@@ -401,9 +407,10 @@ class Draft:
         status = measured.get("status", "")
         status = status if status in _STATUSES else ""
         message = _text(measured.get("message")) or ""
+        authors = fields["authors"] if "authors" in entry else _paper_authors(measured.get("paper"))
         return PosterEntry(photo=photo, title=fields["title"], caption=fields["caption"],
                            comment=fields["comment"], link=fields["link"].strip(), corners=corners,
-                           skip=skip, status=status, message=message, authors="", size=size)
+                           skip=skip, status=status, message=message, authors=authors, size=size)
 
     def problems(self) -> list[str]:
         """One line per wrong value, naming the photo; [] for a clean draft."""
@@ -532,11 +539,11 @@ def _refresh(entry: CommentedMap, result: PhotoResult) -> tuple[str, str]:
             # a separate object from measured.corners, else ruamel writes an &anchor/*alias pair
             _set_in_place(entry, "corners", _corners_yaml(_parse_corners(new_corners) or ()))
 
-    new_link = str(getattr(result, "link", "") or "")  # no stage fills a link yet
-    if new_link:
-        link = entry.get("link")
-        if link is None or (isinstance(link, str) and (not link.strip() or link == measured.get("link"))):
-            _set_in_place(entry, "link", new_link)
+    # link follows what was found while the user has not edited it (empty, or the last measured link).
+    link = entry.get("link")
+    if "link" in entry and ((link is None and result.link) or (isinstance(link, str) and link != result.link and (
+            not link.strip() or link == measured.get("link")))):
+        _set_in_place(entry, "link", DoubleQuotedScalarString(result.link))
 
     reasons = _flag_reasons(det, result.title)
     status = "flagged" if reasons else "ok"
@@ -554,11 +561,40 @@ def _refresh(entry: CommentedMap, result: PhotoResult) -> tuple[str, str]:
         "status": status,
         "message": DoubleQuotedScalarString(message),
     }
-    if new_link:
-        values["link"] = new_link
+    values["link"] = DoubleQuotedScalarString(result.link)
+    # Always written, one line each, and updated in place: a YAML comment the user put
+    # beside them survives a run that finds nothing (removing a key would drop it).
+    values["links"] = _flow(DoubleQuotedScalarString(u) for u in result.links)
+    values["paper"] = _paper_yaml(result.paper) if result.paper else _flow_map()
+    values["paper_candidates"] = _flow(_paper_yaml(p, brief=True) for p in result.paper_candidates)
     for key, value in values.items():
         _set_in_place(measured, key, value)
     return status, message
+
+
+def _flow_map() -> CommentedMap:
+    out = CommentedMap()
+    out.fa.set_flow_style()
+    return out
+
+
+def _paper_authors(paper: Any) -> str:
+    """The matched paper's authors as one line ("" when there is no match or it is malformed)."""
+    authors = paper.get("authors") if isinstance(paper, dict) else None
+    if not isinstance(authors, list):
+        return ""
+    return ", ".join(" ".join(a.split()) for a in authors if isinstance(a, str) and a.strip())
+
+
+def _paper_yaml(paper: PaperMatch, *, brief: bool = False) -> CommentedMap:
+    """measured.paper {title, authors, link, score}, or a candidate {title, score}; one line each."""
+    out = _flow_map()
+    out["title"] = DoubleQuotedScalarString(paper.title)
+    if not brief:
+        out["authors"] = _flow(DoubleQuotedScalarString(a) for a in paper.authors)
+        out["link"] = DoubleQuotedScalarString(paper.link)
+    out["score"] = paper.score
+    return out
 
 
 # ---------------------------------------------------------------- files

@@ -46,6 +46,7 @@ MARGIN = 0.08  # ... and the lead over the runner-up
 MISSING_WORD_PENALTY = 0.5  # extra cost per unit of title-word weight not found on the poster
 AUTHOR_BONUS = 0.06  # at most this much for all of a paper's surnames seen on the poster
 CANDIDATES = 3  # candidates reported for the user
+CANDIDATE_FLOOR = 0.5  # ... when they score at least this (below, a title merely shares a few words)
 PREFILTER = 40  # candidates scored in full, after the cheap word-overlap filter
 ALIGN_TOP = 6  # leading candidates also aligned inside longer windows
 TOKEN_MATCH = 75  # fuzz.ratio for an OCR word to count as a title word (OCR slips allowed)

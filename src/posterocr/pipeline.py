@@ -1,6 +1,7 @@
 """``extract``: the stages, in order, for every photo of a folder.
 
-    list photos -> hash -> cached? -> [worker: load -> detect -> warp -> read title]
+    list photos -> hash -> cached? -> [worker: load -> detect -> warp -> QR codes -> read title
+                                       (-> with --papers: OCR the poster -> match the list, printed links)]
                 -> parent: cache result, merge results into the draft -> atomic save
 
 Each worker returns an immutable :class:`PhotoResult`; only the parent
@@ -10,6 +11,7 @@ shared state.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import signal
@@ -19,11 +21,11 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import _tesseract, detect, load, ocr, review
+from . import _tesseract, detect, links, load, match, ocr, papers, review
 from .cache import CACHE_DIR_NAME, ResultCache
 from .draft import MergeReport, load_or_new_draft, save_draft
 from .exceptions import MissingDependency, OutputError, PhotoError, PosterocrError
-from .records import PhotoResult
+from .records import PaperMatch, PhotoResult, TitleReading
 
 # The corrected poster handed to OCR never needs more than this: a title's
 # x-height is far above Tesseract's sweet spot long before 3000 px.
@@ -37,10 +39,17 @@ class ExtractSettings:
     jobs: int = 1  # 1 = no pool, everything in this process (easy to debug)
     ocr_timeout: float = 30.0  # seconds per Tesseract call
     use_cache: bool = True
+    paper_lists: tuple[Path, ...] = ()  # --papers: the conference's accepted-paper lists
 
-    def cache_key(self) -> str:
-        """The settings that change what is measured (jobs and timeouts don't)."""
+
+def _cache_key(index: match.PaperIndex | None) -> str:
+    """What changes what is measured besides the code (jobs and timeouts don't): the paper list's content."""
+    if index is None:
         return f"ocr_max_side={OCR_MAX_SIDE}"
+    digest = hashlib.sha256()
+    for paper in index.papers:
+        digest.update(repr((paper.title, paper.authors, paper.link)).encode())
+    return f"ocr_max_side={OCR_MAX_SIDE};papers={digest.hexdigest()[:16]}"
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,8 @@ class ExtractReport:
     cached: int = 0  # results taken from the cache
     review_sheet: Path | None = None  # review.html, when it could be written
     warnings: tuple[str, ...] = ()
+    matched: int = 0  # posters matched to a paper of the list
+    papers_given: bool = False  # extract ran with --papers
 
     @property
     def failed(self) -> tuple[PhotoResult, ...]:
@@ -62,13 +73,15 @@ class ExtractReport:
         count = len(self.results)
         read = count - m.failed - m.flagged
         cached = f" ({self.cached} unchanged, from cache)" if self.cached else ""
+        matched = f", {self.matched} matched to the paper list" if self.matched or self.papers_given else ""
         return (
             f"{count} photo{'' if count == 1 else 's'}: {read} read, {m.flagged} flagged, "
-            f"{m.failed} failed in {self.seconds:.1f} s{cached}"
+            f"{m.failed} failed{matched} in {self.seconds:.1f} s{cached}"
         )
 
 
-def process_photo(path: Path, photo: str, sha256: str, settings: ExtractSettings) -> PhotoResult:
+def process_photo(path: Path, photo: str, sha256: str, settings: ExtractSettings,
+                  index: match.PaperIndex | None = None) -> PhotoResult:
     """The per-photo worker: never raises for a bad photo, it reports it in the result."""
     start = time.perf_counter()
     try:
@@ -77,13 +90,34 @@ def process_photo(path: Path, photo: str, sha256: str, settings: ExtractSettings
         detection = detect.find_poster(image)
         poster = detect.warp_poster(image, detection.corners, max_side=OCR_MAX_SIDE)
         previews = review.make_previews(image, poster)
+        # QR codes: the photo first (a code is best read where its modules are sharpest),
+        # limited to the poster so the neighbour's code is not taken; the corrected poster
+        # only when that found nothing (a code that perspective made hard to read).
+        codes = links.decode_qr(image, within=detection.corners)
         del image  # the full-resolution photo is the largest object alive; free it before OCR
+        if not codes:
+            codes = links.decode_qr(poster)
         title = ocr.read_title(poster, timeout=settings.ocr_timeout)
+        paper = None
+        candidates: tuple[PaperMatch, ...] = ()
+        printed: list[str] = []
+        if index is not None:
+            lines = match.ocr_lines(poster, timeout=settings.ocr_timeout)
+            found = match.match_poster(index, lines, title_guess=title.text)
+            printed = links.find_printed_links("\n".join(lines))
+            if found.paper is not None:
+                paper = _paper_match(found.paper, found.score)
+                title = _canonical_title(title, paper)
+            else:
+                candidates = tuple(_paper_match(p, s) for p, s in found.candidates if s >= match.CANDIDATE_FLOOR)
     except PhotoError as exc:
         return PhotoResult(photo=photo, sha256=sha256, error=str(exc), seconds=time.perf_counter() - start)
     except OSError as exc:  # e.g. the file vanished or became unreadable mid-run
         return PhotoResult(photo=photo, sha256=sha256, error=f"{path}: {exc.strerror or exc}",
                            seconds=time.perf_counter() - start)
+    # The poster's own links first (a QR code is the author's choice), then the list's;
+    # best_link prefers a paper host (arXiv, OpenReview, ...) over a lab or code site.
+    link, others = links.best_link([*codes, *printed, *([paper.link] if paper else [])])
     return PhotoResult(
         photo=photo,
         sha256=sha256,
@@ -92,7 +126,22 @@ def process_photo(path: Path, photo: str, sha256: str, settings: ExtractSettings
         title=title,
         seconds=time.perf_counter() - start,
         previews=(previews.photo_jpeg, previews.poster_jpeg),
+        paper=paper,
+        paper_candidates=candidates,
+        link=link,
+        links=others,
     )
+
+
+def _paper_match(paper: papers.Paper, score: float) -> PaperMatch:
+    return PaperMatch(title=paper.title, authors=paper.authors, link=paper.link, score=round(float(score), 3))
+
+
+def _canonical_title(read: TitleReading, paper: PaperMatch) -> TitleReading:
+    """The list's title replaces the OCR reading, which is kept first among the alternatives."""
+    alternatives = tuple(dict.fromkeys(a for a in (read.text, *read.alternatives)
+                                       if a.strip() and papers.normalise(a) != papers.normalise(paper.title)))
+    return TitleReading(text=paper.title, confidence=max(read.confidence, paper.score), alternatives=alternatives)
 
 
 def relative_photo_path(path: Path, draft_dir: Path) -> str:
@@ -100,19 +149,32 @@ def relative_photo_path(path: Path, draft_dir: Path) -> str:
     return Path(os.path.relpath(path.resolve(), draft_dir.resolve())).as_posix()
 
 
-def _ignore_sigint() -> None:
+# The paper index of a pool worker: sent once per worker by the pool's initializer,
+# not pickled again with every photo.
+_worker_index: match.PaperIndex | None = None
+
+
+def _init_worker(index: match.PaperIndex | None) -> None:
+    global _worker_index
+    _worker_index = index
     # Workers leave Ctrl-C to the parent, which stops handing out photos and saves the draft.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _run(jobs: list[tuple[Path, str, str]], settings: ExtractSettings) -> Iterator[PhotoResult]:
+def _process_in_worker(path: Path, photo: str, sha256: str, settings: ExtractSettings) -> PhotoResult:
+    return process_photo(path, photo, sha256, settings, _worker_index)
+
+
+def _run(jobs: list[tuple[Path, str, str]], settings: ExtractSettings,
+         index: match.PaperIndex | None) -> Iterator[PhotoResult]:
     if settings.jobs <= 1 or len(jobs) <= 1:
         for path, photo, sha256 in jobs:
-            yield process_photo(path, photo, sha256, settings)
+            yield process_photo(path, photo, sha256, settings, index)
         return
-    pool = ProcessPoolExecutor(max_workers=min(settings.jobs, len(jobs)), initializer=_ignore_sigint)
+    pool = ProcessPoolExecutor(max_workers=min(settings.jobs, len(jobs)), initializer=_init_worker,
+                               initargs=(index,))
     try:
-        futures = [pool.submit(process_photo, path, photo, sha256, settings) for path, photo, sha256 in jobs]
+        futures = [pool.submit(_process_in_worker, path, photo, sha256, settings) for path, photo, sha256 in jobs]
         for future in as_completed(futures):
             yield future.result()
     finally:
@@ -123,6 +185,10 @@ def _run(jobs: list[tuple[Path, str, str]], settings: ExtractSettings) -> Iterat
 def check_dependencies() -> None:
     if shutil.which(_tesseract.EXECUTABLE) is None:
         raise MissingDependency(_tesseract.INSTALL_HINT)
+    try:
+        import zxingcpp  # noqa: F401  (links.decode_qr imports it in the workers)
+    except ImportError:
+        raise MissingDependency("the QR code reader is missing; install it: pip install zxing-cpp") from None
 
 
 def extract(
@@ -148,8 +214,14 @@ def extract(
     check_dependencies()
     draft_dir = draft_path.parent
     load_or_new_draft(draft_path)  # a broken draft stops the run before any photo is read
+    warnings: list[str] = []
+    index = None
+    if settings.paper_lists:  # a bad list stops the run here too, before any photo is read
+        paper_list = papers.load_many(settings.paper_lists)
+        warnings.extend(paper_list.warnings)
+        index = match.PaperIndex(paper_list.papers)
     cache_dir = draft_dir / CACHE_DIR_NAME
-    cache = ResultCache(cache_dir, settings.cache_key()) if settings.use_cache else None
+    cache = ResultCache(cache_dir, _cache_key(index)) if settings.use_cache else None
 
     total = len(listing.photos)
     results: list[PhotoResult] = []
@@ -175,7 +247,7 @@ def extract(
                 done(replace(hit, photo=photo))
             else:
                 todo.append((path, photo, sha256))
-        for result in _run(todo, settings):
+        for result in _run(todo, settings, index):
             done(result)
             if result.previews:
                 review.save_previews(review.Previews(*result.previews), result.sha256, cache_dir)
@@ -188,7 +260,6 @@ def extract(
         draft = load_or_new_draft(draft_path)
         merge = draft.merge(results, draft_dir=draft_dir)
         save_draft(draft, draft_path)
-    warnings: list[str] = []
     try:
         sheet: Path | None = review.write_review(draft, draft_path, cache_dir)
     except OutputError as exc:  # the draft is saved; the sheet is a convenience
@@ -202,6 +273,8 @@ def extract(
         cached=cached,
         review_sheet=sheet,
         warnings=tuple(warnings),
+        matched=sum(1 for r in results if r.paper is not None),
+        papers_given=index is not None,
     )
 
 

@@ -1,6 +1,6 @@
 """The immutable records that flow between the stages.
 
-load -> detect -> ocr produce one :class:`PhotoResult` per photo in a worker;
+load -> detect -> ocr (-> match, links) produce one :class:`PhotoResult` per photo in a worker;
 only the parent process merges results into the draft (``draft.py``).
 """
 
@@ -34,6 +34,16 @@ class TitleReading:
 
 
 @dataclass(frozen=True)
+class PaperMatch:
+    """A paper of the conference's list that the poster was matched to (``extract --papers``)."""
+
+    title: str  # canonical title, as the list spells it
+    authors: tuple[str, ...]
+    link: str  # the list's link to the paper ("" when it has none)
+    score: float  # 0..1, see match.match_poster
+
+
+@dataclass(frozen=True)
 class PhotoResult:
     """Everything ``extract`` measured about one photo."""
 
@@ -45,6 +55,13 @@ class PhotoResult:
     error: str | None = None  # one-line message when the photo could not be processed
     seconds: float = 0.0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # With a paper list: the accepted match, else the top candidates for the user (best first).
+    paper: PaperMatch | None = None
+    paper_candidates: tuple[PaperMatch, ...] = ()
+    # Links found on the poster (QR codes, printed URLs / arXiv ids / DOIs) and the paper's
+    # list link, the most likely paper link first ("" / () when none).
+    link: str = ""
+    links: tuple[str, ...] = ()
     # Small JPEGs of the photo and of the corrected poster for the review sheet
     # (made where the decoded photo already is; never cached in the JSON).
     previews: tuple[bytes, bytes] | None = field(default=None, repr=False, compare=False)

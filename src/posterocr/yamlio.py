@@ -216,7 +216,7 @@ def flow(items: Iterable[Any]) -> CommentedSeq:
 
 
 def set_in_place(parent: Any, key: Any, value: Any) -> None:
-    """parent[key] = value, but update an existing sequence element-wise.
+    """parent[key] = value, but update an existing sequence or mapping element-wise.
 
     Replacing a container would drop the comments ruamel attached to it (a
     comment line under an entry is stored on its last value), so nested lists
@@ -230,6 +230,12 @@ def set_in_place(parent: Any, key: Any, value: Any) -> None:
                 set_in_place(old, i, item)
         else:
             old[:] = value
+        return
+    if isinstance(old, CommentedMap) and isinstance(value, dict):  # the same for a mapping, keeping its style
+        for gone in [k for k in old if k not in value]:
+            del old[gone]
+        for k, item in value.items():
+            set_in_place(old, k, item)
         return
     if isinstance(parent, CommentedMap) and isinstance(old, str) and isinstance(value, str) and old == value:
         return  # keep the scalar object, and with it the user's quoting

@@ -27,11 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--hard", action="store_true", help="people, taglines, occluded corners")
     ap.add_argument("--size", type=_size, default=(3024, 4032), help="upright WIDTHxHEIGHT (default 3024x4032)")
     ap.add_argument("--heic-every", type=int, default=0, help="write every k-th photo as HEIC")
+    ap.add_argument("-j", "--jobs", type=int, default=1, help="photos rendered at a time (default 1)")
     ap.add_argument("--posters", action="store_true", help="also write the flat posters to OUT_DIR/posters/")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     samples = generate_set(args.out_dir, args.n, seed=args.seed, size=args.size, hard=args.hard,
-                           heic_every=args.heic_every, posters=args.posters)
+                           heic_every=args.heic_every, posters=args.posters, jobs=args.jobs)
     for s in samples:
         print(f"{s.path.name}\t{s.title}\t{','.join(s.phenomena)}")
     print(f"wrote {len(samples)} photos + truth.json to {args.out_dir} in {time.perf_counter() - t0:.1f} s")

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import random
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from PIL import Image
@@ -182,22 +184,32 @@ def make_sample(out_dir: Path, index: int, *, seed: int, size: tuple[int, int], 
 
 
 def generate_set(out_dir: Path, n: int, *, seed: int, size: tuple[int, int] = (3024, 4032), hard: bool = False,
-                 heic_every: int = 0, posters: bool = False) -> list[Sample]:
+                 heic_every: int = 0, posters: bool = False, jobs: int = 1) -> list[Sample]:
     """Write *n* photos ``IMG_0001.jpg`` ... into *out_dir* plus ``truth.json``; return their samples.
 
     ``heic_every=k`` writes every k-th photo as HEIC. ``posters=True`` also writes
     each flat poster to ``out_dir/posters/`` and records it as ``poster_path``.
+    ``jobs=k`` renders k photos at a time (same bytes: each photo has its own random stream).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    samples = []
+    calls = []
     for i in range(1, n + 1):
         heic = heic_every > 0 and i % heic_every == 0
         rotate = not heic and i % ORIENTATION_EVERY == 2
-        samples.append(make_sample(out_dir, i, seed=seed, size=size, hard=hard, heic=heic, rotate=rotate,
-                                   poster_dir=out_dir / "posters" if posters else None))
+        calls.append(partial(make_sample, out_dir, i, seed=seed, size=size, hard=hard, heic=heic, rotate=rotate,
+                             poster_dir=out_dir / "posters" if posters else None))
+    if jobs > 1 and n > 1:
+        with ProcessPoolExecutor(max_workers=min(jobs, n)) as pool:
+            samples = list(pool.map(_call, calls))
+    else:
+        samples = [call() for call in calls]
     write_truth(out_dir / "truth.json", samples, relative_to=out_dir)
     return samples
+
+
+def _call(fn: partial) -> Sample:
+    return fn()
 
 
 def write_truth(path: Path, samples: list[Sample], relative_to: Path) -> None:

@@ -85,8 +85,8 @@ def _hand(layer: _Layer, rng: random.Random, quad: np.ndarray) -> None:
         layer.paint(sleeve, rng.choice(CLOTH), _rounded_shade(sleeve, s * 0.06, (0.5, -0.3), rng))
 
 
-def _head(layer: _Layer, rng: random.Random, quad: np.ndarray) -> None:
-    """Back of a head and shoulders rising from the bottom, over a bottom corner or edge."""
+def _head(layer: _Layer, rng: random.Random, quad: np.ndarray) -> str:
+    """Back of a head and shoulders rising from the bottom, over a bottom corner or edge; returns which."""
     s = min(layer.w, layer.h)
     spot = rng.choices(["bl", "br", "bottom"], weights=[0.3, 0.3, 0.4])[0]
     if spot == "bottom":
@@ -116,6 +116,7 @@ def _head(layer: _Layer, rng: random.Random, quad: np.ndarray) -> None:
     streaks = cv2.resize(np.random.default_rng(rng.getrandbits(32)).standard_normal((6, 80)).astype(np.float32),
                          (layer.w, layer.h))
     layer.paint(head, rng.choice(HAIR), shade * (1 + 0.1 * streaks))
+    return "head_bottom_edge" if spot == "bottom" else "head_corner"
 
 
 def _sleeve(layer: _Layer, rng: random.Random) -> None:
@@ -146,8 +147,7 @@ def people(canvas: np.ndarray, rng: random.Random, nrng: np.random.Generator, qu
         _sleeve(layer, rng)
         tags.append("sleeve")
     if rng.random() < 0.45:
-        _head(layer, rng, quad)
-        tags.append("head")
+        tags += ["head", _head(layer, rng, quad)]
     if rng.random() < 0.5:
         _hand(layer, rng, quad)
         tags.append("hand")

@@ -200,17 +200,19 @@ TAPE_COLOURS = [(62, 128, 196), (70, 140, 205), (52, 112, 182), (80, 150, 210)]
 
 
 def _tape(canvas: np.ndarray, rng: random.Random, nrng: np.random.Generator, hom_plane: np.ndarray,
-          asp: float) -> int:
-    """Painter's tape over poster corners and edges; returns the number of pieces."""
+          asp: float) -> list[str]:
+    """Painter's tape over poster corners and edges; returns tags: "tape" (+ "tape_edges", "tape_blue")."""
     ph = 1 / asp
     width = rng.uniform(0.035, 0.05) * (1.4 if asp < 1 else 1.0)  # 2" tape on a 33-48" wide poster
     colour = np.array(rng.choice(TAPE_COLOURS), np.float32)
+    blue = True
     if rng.random() < 0.15:
         colour = np.array((222, 208, 170), np.float32)  # beige masking tape
+        blue = False
     opacity = rng.uniform(0.88, 0.97)
     corners = [(0.0, 0.0), (1.0, 0.0), (1.0, ph), (0.0, ph)]
     style = rng.choice(["diagonal", "diagonal", "straight", "edges"])
-    count = 0
+    count, edges = 0, 0
     if style != "edges":
         chosen = corners if rng.random() < 0.7 else rng.sample(corners, rng.randint(1, 3))
         for cx, cy in chosen:
@@ -233,14 +235,18 @@ def _tape(canvas: np.ndarray, rng: random.Random, nrng: np.random.Generator, hom
             poly = _tape_polygon(rng, cx, cy, ang, width * rng.uniform(2.0, 3.5), width)
             _fill_poly(canvas, _plane_point(hom_plane, poly), colour, opacity, nrng, 0.035)
             count += 1
-    return count
+            edges += 1
+    if not count:
+        return []
+    return ["tape"] + (["tape_edges"] if edges else []) + (["tape_blue"] if blue else [])
 
 
-def _wall_tape(canvas: np.ndarray, rng: random.Random, nrng: np.random.Generator, quad: Quad) -> None:
-    """Leftover strips of tape on the wall, away from the poster."""
+def _wall_tape(canvas: np.ndarray, rng: random.Random, nrng: np.random.Generator, quad: Quad) -> bool:
+    """Leftover strips of tape on the wall, away from the poster; False when none fitted."""
     h, w = canvas.shape[:2]
     tw = rng.uniform(0.012, 0.02) * min(w, h)
     colour = np.array(rng.choice(TAPE_COLOURS), np.float32)
+    placed = False
     for _ in range(rng.randint(1, 3)):
         for _ in range(10):
             cx, cy = rng.uniform(0, w), rng.uniform(0, h)
@@ -250,6 +256,8 @@ def _wall_tape(canvas: np.ndarray, rng: random.Random, nrng: np.random.Generator
             continue
         poly = _tape_polygon(rng, cx, cy, rng.uniform(0, math.pi), tw * rng.uniform(2, 5), tw)
         _fill_poly(canvas, poly, colour, rng.uniform(0.85, 0.95), nrng, 0.035)
+        placed = True
+    return placed
 
 
 def _card_image(rng: random.Random, aspect: float) -> np.ndarray:
@@ -267,8 +275,8 @@ def _card_image(rng: random.Random, aspect: float) -> np.ndarray:
 
 
 def _number_card(canvas: np.ndarray, rng: random.Random, nrng: np.random.Generator, hom_plane: np.ndarray,
-                 asp: float) -> bool:
-    """A number card taped above (or beside) the poster, where it fits in the frame."""
+                 asp: float) -> list[str]:
+    """A number card taped above (or beside) the poster, where it fits in the frame; returns its tags."""
     h, w = canvas.shape[:2]
     cw = rng.uniform(0.12, 0.18) * (1.3 if asp < 1 else 1.0)
     aspect = rng.uniform(0.55, 0.75)
@@ -277,7 +285,7 @@ def _number_card(canvas: np.ndarray, rng: random.Random, nrng: np.random.Generat
     candidates = [(rng.uniform(0.3, 0.7), above), (rng.uniform(0.08, 0.2), above), (rng.uniform(0.8, 0.92), above),
                   (-cw / 2 - gap, rng.uniform(0.05, 0.2) * ph), (1 + cw / 2 + gap, rng.uniform(0.05, 0.2) * ph)]
     arr = _card_image(rng, aspect)
-    for cx, cy in candidates:
+    for i, (cx, cy) in enumerate(candidates):
         rect = np.array([[cx - cw / 2, cy - chh / 2], [cx + cw / 2, cy - chh / 2], [cx + cw / 2, cy + chh / 2],
                          [cx - cw / 2, cy + chh / 2]])
         quad = _plane_point(hom_plane, rect)
@@ -290,8 +298,8 @@ def _number_card(canvas: np.ndarray, rng: random.Random, nrng: np.random.Generat
         for tx in (cx - cw / 2, cx + cw / 2):  # two bits of tape hold it at the top corners
             poly = _tape_polygon(rng, tx, cy - chh / 2, math.radians(rng.uniform(-60, 60)), tw * 2.5, tw)
             _fill_poly(canvas, _plane_point(hom_plane, poly), colour, 0.92, nrng, 0.035)
-        return True
-    return False
+        return ["number_card", "number_card_above" if i < 3 else "number_card_beside"]
+    return []
 
 
 def _neighbour(canvas: np.ndarray, rng: random.Random, hom_plane: np.ndarray, asp: float) -> bool:
@@ -355,10 +363,11 @@ def render_photo(poster: Image.Image, rng: random.Random, *, size: tuple[int, in
     nrng = np.random.default_rng(rng.getrandbits(64))
     phen: list[str] = []
     canvas, board = _wall(nrng, rng, w, h)
-    if board:
-        phen.append("board")
+    phen.append("board" if board else "wall")  # felt board, or a textured off-white / beige wall
+    phen.append("uneven_light")  # _light() below: gradient, vignetting, blotches, colour cast
     pw, ph = poster.size
     quad, tilt, fill = _pose(rng, pw, ph, w, h, hard)
+    phen.append("perspective")  # 5-20 degrees, always
     if tilt > 15:
         phen.append("steep")
     if fill < 0.35:
@@ -371,8 +380,8 @@ def render_photo(poster: Image.Image, rng: random.Random, *, size: tuple[int, in
     if rng.random() < 0.75:
         _shadow(canvas, rng, quad)
         phen.append("shadow")
-    if rng.random() < 0.3:
-        _wall_tape(canvas, rng, nrng, quad)
+    if rng.random() < 0.3 and _wall_tape(canvas, rng, nrng, quad):
+        phen.append("wall_tape")
     if rng.random() < (0.45 if hard else 0.3) and _neighbour(canvas, rng, hom_plane, asp):
         phen.append("neighbour_poster")
     arr, hom = _fit_poster(poster, quad)
@@ -384,10 +393,10 @@ def render_photo(poster: Image.Image, rng: random.Random, *, size: tuple[int, in
     arr, paper_tags = surface.paper(arr, rng, nrng, curl)
     phen += paper_tags
     alpha = _paste_warped(canvas, arr, hom, curl)
-    if rng.random() < (0.75 if hard else 0.55) and _tape(canvas, rng, nrng, hom_plane, asp):
-        phen.append("tape")
-    if rng.random() < 0.5 and _number_card(canvas, rng, nrng, hom_plane, asp):
-        phen.append("number_card")
+    if rng.random() < (0.75 if hard else 0.55):
+        phen += _tape(canvas, rng, nrng, hom_plane, asp)
+    if rng.random() < 0.5:
+        phen += _number_card(canvas, rng, nrng, hom_plane, asp)
     if rng.random() < (0.3 if hard else 0.12):
         surface.glare(canvas, rng, alpha, quad)
         phen.append("glare")

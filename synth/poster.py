@@ -176,7 +176,7 @@ def random_spec(rng: random.Random, *, hard: bool = False, width: int = 3600) ->
         phenomena.append("qr")
     if logos:
         phenomena.append("logos")
-    return PosterSpec(
+    spec = PosterSpec(
         width=width, height=height, seed=rng.getrandbits(32), title=" ".join(title_lines),
         title_lines=title_lines, title_size=title_size, bold_font=bold, body_font=body,
         authors=words.author_names(rng, n_auth), author_affils=[rng.randint(1, n_aff) for _ in range(n_auth)],
@@ -185,6 +185,14 @@ def random_spec(rng: random.Random, *, hard: bool = False, width: int = 3600) ->
         dark=rng.choice(DARK_COLOURS), accent=rng.choice(ACCENTS), ppi=ppi, columns=rng.choice([2, 3, 3, 4]),
         logos=logos, qr=qr, logo_side=logo_side, left_badges=left_badges, right_badges=right_badges, title_box=box, phenomena=phenomena,
     )
+    # Tagged after the fact, so the random stream (and every existing set) stays the same.
+    if spec.paper != (255, 255, 255):
+        phenomena.append("grey_paper")
+    if variant == "normal" and split == width and (qr or logos):
+        phenomena.append("title_beside_logo")  # badges share the title's row
+    phenomena.append("author_superscripts")  # names with affiliation numbers, then the affiliations
+    phenomena += words.title_tags(spec.title, len(title_lines))
+    return spec
 
 
 def badge_width(kind: str, side: int) -> int:

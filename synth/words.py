@@ -150,6 +150,18 @@ def _title_once(rng: random.Random) -> str:
     return rng.choice(patterns)()
 
 
+def title_tags(text: str, n_lines: int) -> list[str]:
+    """What makes a title hard to read, as phenomenon tags."""
+    tags = [f"title_{n_lines}_line" + ("s" if n_lines > 1 else "")]
+    tokens = text.replace(":", " ").replace("?", " ").split()
+    if any(c.isupper() for c in text) and any(c.islower() for c in text):
+        tags.append("mixed_case")
+    if any(t in BRANDS and t[0].islower() for t in tokens):
+        tags.append("lowercase_brand")  # "infini-gram", "vLLM", "nanoGPT"
+    tags += [name for mark, name in (("-", "hyphen"), (":", "colon"), ("?", "question_mark")) if mark in text]
+    return tags
+
+
 def author_names(rng: random.Random, n: int) -> list[str]:
     names: list[str] = []
     while len(names) < n:

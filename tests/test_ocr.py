@@ -186,9 +186,28 @@ def test_strict_author_test_spares_titles() -> None:
     ("Synthetic data helps only when it is diverse", True),
     ("GaLore: memory-efficient training made simple", False),
     ("Scaling Laws Are Adaptive Learners", False),
+    # Real titles may be questions or carry a colon; taglines are first-person or sentence-case statements.
+    ("Do LLMs Dream of Electric Sheep?", False),
+    ("Is Attention All You Need?", False),
+    ("When Do Agents Scale? A Study of Attention", False),
+    ("Do language models know what they don't know?", True),
+    ("Your reward model is secretly a classifier", True),
+    ("Our method: faster decoding for everyone", True),
+    ("Attention Is All You Need", False),
 ])
 def test_reads_as_sentence(text: str, sentence: bool) -> None:
     assert titletext.reads_as_sentence(text) is sentence
+
+
+@pytest.mark.parametrize("text, title", [
+    ("infini-gram: Scaling Unbounded n-gram Language Models", True),
+    ("Do LLMs Dream of Electric Sheep?", True),
+    ("Small models can check the work of large ones", False),
+    ("Alice Smith, Bob Chen, Carla Díaz", False),
+    ("Key Idea", False),
+])
+def test_reads_as_title(text: str, title: bool) -> None:
+    assert titletext.reads_as_title(text) is title
 
 
 # --------------------------------------------------------------------------- the wrapper

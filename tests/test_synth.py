@@ -189,3 +189,17 @@ def test_committed_sample_truth_is_what_the_generator_makes(tmp_path: Path) -> N
                                            heic=False, rotate=False, name=name)
         assert small.title == want.title and small.title_lines == want.title_lines
         assert np.allclose(np.array(small.corners) * 8, want.corners, atol=1.0)
+
+
+def test_phenomena_tags_name_what_the_issue_lists(hard_set: tuple[Path, list[synth.Sample]]) -> None:
+    from synth.phenomena import ISSUE_PHENOMENA, missing
+    from synth.words import title_tags
+
+    assert title_tags("infini-gram: Do Agents Plan?", 2) == ["title_2_lines", "mixed_case", "lowercase_brand",
+                                                             "hyphen", "colon", "question_mark"]
+    known = {t for _, need in ISSUE_PHENOMENA for t in need}
+    tags = [s.phenomena for s in hard_set[1]]
+    assert {"wall", "board"} & {t for p in tags for t in p} and all("author_superscripts" in p for p in tags)
+    # Every tag the issue table asks for is one the generator can emit (a typo would never be covered).
+    assert "hand" in known and len(missing(tags)) < len(ISSUE_PHENOMENA)
+    assert missing([]) == [label for label, _ in ISSUE_PHENOMENA]

@@ -29,7 +29,7 @@ import numpy as np
 
 from . import _tesseract
 from .records import TitleReading
-from .titletext import clean_title, looks_like_authors, reads_as_sentence
+from .titletext import clean_title, looks_like_authors, reads_as_sentence, reads_as_title
 
 WORK_WIDTH = 1200  # layout analysis resolution (px across the poster)
 TARGET_GLYPH = 42.0  # cap height handed to Tesseract (x-height then ~30 px)
@@ -37,6 +37,9 @@ CONTRAST = 28  # grey levels a glyph must differ from its local background
 CAP_PER_X = 1.37  # cap height / x-height of common poster fonts (DejaVu 1.33, Liberation 1.38)
 PROBE_GLYPHS = 16  # how much of an author line is read to recognise it (in glyph heights)
 GAP = 40  # white rows between stacked candidates in the OCR image
+# A guessed title is reported below the draft's flag threshold (draft.FLAG_BELOW = 0.5),
+# so the user is asked to check it and can pick the alternative.
+GUESS_CONFIDENCE = 0.45
 
 EMPTY = TitleReading("", 0.0, ())
 
@@ -109,7 +112,7 @@ def read_title(poster: np.ndarray, *, timeout: float = 20.0) -> TitleReading:
     ranked, body = _rank(blocks, diff)
     if not ranked:
         return EMPTY
-    best = ranked[0]
+    best = _join_row(ranked[0], blocks)
     runner = ranked[1].score if len(ranked) > 1 else 0.0
     # One Tesseract call for the usual layout: the winner and the block right
     # beneath it -- only the start of it when it is set lighter than the
@@ -134,8 +137,14 @@ def read_title(poster: np.ndarray, *, timeout: float = 20.0) -> TitleReading:
     # the author list -- right under the headline, or elsewhere on the page
     # (a footer band).  One more Tesseract call reads those candidates and
     # the start of the blocks beneath them, to see which sits on names.
-    cands = [c for c in [below] if c is not None and _title_under(c, best)]
+    # Right under the headline -- or one block further down, past a stray
+    # piece of the headline (a last line cut off by tape or a hand).
+    chain = [below, below.below if below is not None and not _title_under(below, best) else None]
+    cands = [c for c in chain if c is not None and _title_under(c, best)][:1]
     cands += [o for o in _author_backed(blocks, best, body)[:2] if o not in cands]
+    foot = _footer_title(blocks, best, small.shape[0])
+    if foot is not None and not any(_same_row(foot, c) for c in cands):
+        cands.append(foot)
     todo = [c for c in cands if not c.text_lines or c.partial]
     unread: list[Block] = []
     for c in cands:
@@ -153,17 +162,76 @@ def read_title(poster: np.ndarray, *, timeout: float = 20.0) -> TitleReading:
     for c in titles:
         if c in glued or _authorish(c.below):
             return _reading(c, runner, best.text, guessed=True)
-    # No candidate sits on names: keep the headline, offer the likeliest title.
+    # No candidate sits on names that OCR could read (small, blurred or
+    # half-hidden author lines are common in photos): a candidate that reads
+    # as a title -- title-cased or "Name: ...", not another sentence -- still
+    # beats a sentence.  Otherwise keep the headline and offer the likeliest.
+    for c in titles:
+        if reads_as_title(c.text) and _confidence(c) >= 0.6:  # a clean read, not blur read as words
+            return _reading(c, runner, best.text, guessed=True)
     titles = [c for c in titles if len(c.text.split()) >= 2]
-    return _reading(best, runner, titles[0].text if titles else "")
+    return _reading(best, runner, titles[0].text if titles else "", guessed=bool(titles))
 
 
 def _title_under(b: Block, headline: Block) -> bool:
-    """Could *b*, right under a headline, be the paper title (not a section heading)?"""
+    """Could *b*, right under a headline, be the paper title (not a section heading)?
+
+    Its author line is not required here: under blur it is often too small to
+    be found; OCR decides (it sits on names, or at least reads as a title).
+    """
     hx0, _, hx1, _ = headline.box
     x0, _, x1, _ = b.box
-    return (b.n >= 12 and b.glyph >= 0.33 * headline.glyph and x1 - x0 >= 0.25 * (hx1 - hx0)
-            and _has_author_geometry(b))
+    return b.n >= 12 and b.glyph >= 0.33 * headline.glyph and x1 - x0 >= 0.25 * (hx1 - hx0) and len(b.lines) <= 4
+
+
+def _same_row(a: Block, b: Block) -> bool:
+    return min(a.box[3], b.box[3]) - max(a.box[1], b.box[1]) > 0.5 * min(a.box[3] - a.box[1], b.box[3] - b.box[1])
+
+
+def _footer_title(blocks: list[Block], headline: Block, h: int) -> Block | None:
+    """The widest big line in the bottom fifth of the page: where posters that lead
+    with a question print the paper title, in a footer band with the authors.
+
+    Layout analysis may split one line at a wide gap ("Name:  rest"), so the
+    pieces on its row are joined into one block.
+    """
+    found = [b for b in blocks if b.box[1] > 0.8 * h and b.n >= 6 and len(b.lines) <= 3
+             and b.glyph >= 0.3 * headline.glyph]
+    if not found:
+        return None
+    return _join_row(max(found, key=lambda b: b.glyph * (b.box[2] - b.box[0])), blocks)
+
+
+def _join_row(seed: Block, blocks: list[Block]) -> Block:
+    """*seed* plus the pieces of its line(s) that a gap split off: tape or a
+    finger across a title, or a wide "Name:  rest" gap.  Pieces must be of the
+    same size and polarity and within 4 glyphs; logos beside a title are
+    farther off (and _trim_edges drops stray runs anyway).
+    """
+    mates: list[Block] = []
+    x0, y0, x1, y1 = seed.box
+    g = seed.glyph
+    grown = True
+    while grown:
+        grown = False
+        for b in blocks:
+            if b is seed or b in mates or b.light != seed.light or not 0.7 <= b.glyph / g <= 1.43:
+                continue
+            bx0, by0, bx1, by1 = b.box
+            if by0 < y0 - 0.3 * g or by1 > y1 + 0.3 * g or max(bx0 - x1, x0 - bx1) > 4 * g:
+                continue
+            mates.append(b)
+            x0, x1 = min(x0, bx0), max(x1, bx1)
+            grown = True
+    if not mates:
+        return seed
+    lines = sorted((ln for b in [seed, *mates] for ln in b.lines), key=lambda ln: (ln.y0, ln.x0))
+    joined = Block(lines[0])
+    for ln in lines[1:]:
+        joined.add(ln)
+    joined.score = seed.score
+    joined.below = _next_below(joined, blocks)
+    return joined
 
 
 # --------------------------------------------------------------------------- layout
@@ -435,6 +503,11 @@ def _rank(blocks: list[Block], diff: np.ndarray) -> tuple[list[Block], float]:
         chars = min(1.0, b.n / 15) ** 0.5
         b.score = g * pos * width * nlines * author * contrast * chars * min(1.0, size / 1.5)
         out.append(b)
+    for b in out:
+        # Right under clearly larger type: an author line or subtitle, not the title
+        # (it can still win when it is the only big text, or via the tagline rule).
+        if b.below is not None and b.below in out and b.below.glyph * 1.5 <= b.glyph:
+            b.below.score *= 0.5
     out.sort(key=lambda b: -b.score)
     return out, body
 
@@ -466,7 +539,10 @@ def _author_backed(blocks: list[Block], best: Block, body: float) -> list[Block]
     for b in blocks:
         if b is best:
             continue
-        if (b.glyph >= 0.3 * best.glyph and b.glyph >= 1.25 * body and len(b.lines) <= 3
+        # Clearly above body size -- or, when the body text is too small to be
+        # found at all (a far or blurred photo), large next to the headline.
+        if (b.glyph >= 0.3 * best.glyph and (b.glyph >= 1.25 * body or b.glyph >= 0.4 * best.glyph)
+                and len(b.lines) <= 3
                 and max(ln.n for ln in b.lines) >= 6 and _has_author_geometry(b)):
             found.append(b)
     found.sort(key=lambda b: -b.glyph * min(1.0, b.n / 15))
@@ -648,7 +724,8 @@ def _reading(chosen: Block, runner: float, alternative: str = "", *, guessed: bo
     # whether the tagline rule had to guess.
     margin = 1.0 - 0.4 * min(1.0, runner / chosen.score) ** 2 if chosen.score > 0 else 0.7
     support = 1.0 if _authorish(chosen.below) else 0.85
+    confidence = conf * margin * support
     if guessed:
-        support *= 0.85
+        confidence = min(confidence * 0.85, GUESS_CONFIDENCE)
     alts = (alternative,) if alternative and alternative != text else ()
-    return TitleReading(text, round(conf * margin * support, 3), alts)
+    return TitleReading(text, round(confidence, 3), alts)

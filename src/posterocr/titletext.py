@@ -51,22 +51,53 @@ def _is_break_hyphen(prev: str, nxt: str) -> bool:
 
 _SENTENCE_START = {"we", "our", "this", "these", "can", "do", "does", "did", "why", "how", "what", "when",
                    "is", "are", "should", "could", "will", "you", "your", "it"}
+_PRONOUNS = {"we", "our", "us", "you", "your", "i", "my"}
+# Words a title case leaves lower-case; everything else is capitalised in a title-cased line.
+_MINOR = {"a", "an", "the", "and", "or", "but", "nor", "of", "for", "to", "in", "on", "at", "by", "with", "via",
+          "from", "as", "vs", "into", "over", "per", "is", "are", "be"}
+
+
+def _title_cased(words: list[str]) -> bool:
+    """Most content words capitalised ("Do LLMs Dream of Electric Sheep?"), as titles are set."""
+    content = [w for w in words if w.strip("?!.,:;\"'()").lower() not in _MINOR]
+    caps = sum(1 for w in content if w.lstrip("\"'(")[:1].isupper() or w[:1].isdigit())
+    return bool(content) and caps >= 0.75 * len(content)
 
 
 def reads_as_sentence(text: str) -> bool:
-    """A tagline or question rather than a paper title."""
+    """A tagline or a headline question rather than a paper title.
+
+    Taglines are statements in sentence case ("We can decode faster by ..."),
+    often in the first person; headline questions are sentence-case questions.
+    Paper titles are title-cased, may be questions themselves ("Do LLMs Dream
+    of Electric Sheep?") and often follow "Name: what it does" -- those are
+    titles, whatever their punctuation.
+    """
     words = text.split()
     if len(words) < 3:
         return False
-    if text.rstrip()[-1] in ".!?":
-        return True
-    if ":" in text:
-        return False  # "Brand: what it does" is the classic title pattern
+    lowered = [w.strip("\"'(").lower() for w in words]
     lower = sum(1 for wd in words if wd[0].islower())
-    if words[0].lower() in _SENTENCE_START and len(words) >= 5 and lower >= 0.5 * len(words):
+    first_person = any(w.strip("?!.,:;") in _PRONOUNS for w in lowered) and lower >= 0.4 * len(words)
+    if text.rstrip()[-1] in ".!":
+        return True
+    if text.rstrip()[-1] == "?":
+        return first_person or not _title_cased(words)
+    if ":" in text and not first_person:
+        return False  # "Brand: what it does" is the classic title pattern
+    if first_person and len(words) >= 4:
+        return True
+    if lowered[0] in _SENTENCE_START and len(words) >= 5 and lower >= 0.5 * len(words):
         return True
     # Sentence case over many words: a statement, not a title-cased title.
     return len(words) >= 6 and lower >= 0.6 * len(words)
+
+
+def reads_as_title(text: str) -> bool:
+    """Enough words, title-like, not a sentence: what may replace a headline without an author line to back it."""
+    words = text.split()
+    return (len(words) >= 3 and sum(ch.isalpha() for ch in text) >= 12 and not reads_as_sentence(text)
+            and not looks_like_authors(text))
 
 
 _AFFIL = re.compile(r"@|\b(Universit\w*|Institute|College|Labs?|Research|School|Department|Dept|Inc|CSAIL|"

@@ -141,6 +141,9 @@ def test_bad_files_are_listed_and_the_rest_processed(
     assert "empty.jpg: empty file (0 bytes)" in err
     assert "letter.jpg: not a readable image" in err
     assert "Traceback" not in err
+    for name in ("empty.jpg", "letter.jpg", "clip.MOV"):  # one line each, naming the file once
+        lines = [line for line in err.splitlines() if name in line]
+        assert len(lines) == 1 and lines[0].count(name) == 1, lines
     entries = _entries(Path("posters.yaml"))
     ok = [p for p, e in entries.items() if e["measured"]["status"] in ("ok", "flagged")]
     assert len(ok) == 3

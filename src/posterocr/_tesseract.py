@@ -92,9 +92,10 @@ def _run(image: np.ndarray, *, psm: int, timeout: float, lang: str, config: str,
         out, err = proc.communicate(data, timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
-        raise OcrError(f"tesseract timed out after {timeout:g} s") from None
+        raise OcrError(f"tesseract timed out after {timeout:g} s; run extract again (this photo is retried)") from None
     if proc.returncode != 0:
-        raise OcrError(f"tesseract failed ({_describe_exit(proc.returncode)}): {_last_line(err)}")
+        raise OcrError(f"tesseract failed ({_describe_exit(proc.returncode)}): {_last_line(err)}; "
+                       "check that `tesseract --version` runs, then run extract again (this photo is retried)")
     return out.decode("utf-8", errors="replace")
 
 

@@ -111,9 +111,11 @@ def process_photo(path: Path, photo: str, sha256: str, settings: ExtractSettings
             else:
                 candidates = tuple(_paper_match(p, s) for p, s in found.candidates if s >= match.CANDIDATE_FLOOR)
     except PhotoError as exc:
-        return PhotoResult(photo=photo, sha256=sha256, error=str(exc), seconds=time.perf_counter() - start)
+        # The result is this photo's: its name is said once, where the result is reported.
+        error = str(exc).removeprefix(f"{path}: ")
+        return PhotoResult(photo=photo, sha256=sha256, error=error, seconds=time.perf_counter() - start)
     except OSError as exc:  # e.g. the file vanished or became unreadable mid-run
-        return PhotoResult(photo=photo, sha256=sha256, error=f"{path}: {exc.strerror or exc}",
+        return PhotoResult(photo=photo, sha256=sha256, error=f"{exc.strerror or exc}; check the file and run again",
                            seconds=time.perf_counter() - start)
     # The poster's own links first (a QR code is the author's choice), then the list's;
     # best_link prefers a paper host (arXiv, OpenReview, ...) over a lab or code site.
@@ -239,7 +241,7 @@ def extract(
             try:
                 sha256 = load.file_sha256(path)
             except PhotoError as exc:
-                done(PhotoResult(photo=photo, error=str(exc)))
+                done(PhotoResult(photo=photo, error=str(exc).removeprefix(f"{path}: ")))
                 continue
             hit = cache.get(sha256) if cache else None
             if hit is not None and all(p.exists() for p in review.preview_paths(sha256, cache_dir)):

@@ -2,18 +2,28 @@
 
     python bench/bench.py                 # generates 12 photos of 12 MP (3024x4032) into /tmp
     python bench/bench.py -n 30 --hard
-    python bench/bench.py --photos img/   # an existing folder
+    python bench/bench.py --photos img/ --papers accepted.csv   # an existing folder
 
-Prints seconds per photo for: `posterocr extract` -j 1, -j 2, a re-run with nothing changed,
-`posterocr render`; the peak resident memory of the whole process tree; and the `tesseract`
-command on the same whole photos (the naive baseline) with the ratio to extract -j 1.
-Each command runs as a user would run it (the console script, a fresh draft folder).
+Prints seconds per photo for: `posterocr extract` -j 1 (pinned to ONE core, so it measures
+one core's work even on a multi-core machine), -j 2, -j 2 with `--papers`, a re-run with
+nothing changed, `posterocr render`; the peak resident memory of the whole process tree; and
+the `tesseract` command on the same whole photos (the naive baseline) with the ratio to
+extract -j 1. Next to wall seconds it prints CPU seconds (user + system of the command and
+all the processes it waited for: workers, tesseract): on a machine shared with other jobs
+wall time is noisy, CPU time much less so. Each command runs as a user would run it (the
+console script, a fresh draft folder).
+
+The paper list for generated photos is their true titles and authors (as a conference's
+accepted list holds them) plus the 300 look-alike entries of tests/data/papers/colm2025.csv.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -52,10 +62,24 @@ def _tree_rss_kib(root_pid: int) -> int:
     return total
 
 
-def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, int]:
-    """Run *cmd*; return (wall seconds, peak RSS of its process tree in MiB)."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None,
+        cpus: set[int] | None = None) -> tuple[float, int, float]:
+    """Run *cmd* (on the CPUs *cpus* only, if given); return (wall s, peak tree RSS MiB, CPU s).
+
+    CPU seconds come from RUSAGE_CHILDREN, which counts a child and every
+    descendant it waited for (pool workers, tesseract); the bench runs one
+    command at a time, so the difference before/after is this command's.
+    """
+    pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
+    cpu_start = _children_cpu()
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=pin)
     peak = 0
     stop = threading.Event()
 
@@ -73,7 +97,26 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[f
     elapsed = time.perf_counter() - start
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err}")
-    return elapsed, peak // 1024
+    return elapsed, peak // 1024, _children_cpu() - cpu_start
+
+
+def _has_option(exe: str, command: str, option: str) -> bool:
+    help_text = subprocess.run([exe, command, "--help"], capture_output=True, text=True).stdout
+    return option in help_text
+
+
+def write_paper_list(truth: list[dict], path: Path) -> None:
+    """The photos' own papers plus look-alike distractors, as one CSV list."""
+    with path.open("w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(["title", "authors", "url"])
+        for k, sample in enumerate(truth):
+            out.writerow([sample["title"], "; ".join(a.strip() for a in sample.get("authors", "").split(",")),
+                          f"https://openreview.net/forum?id=bench{k:04d}"])
+        with (REPO / "tests" / "data" / "papers" / "colm2025.csv").open(newline="", encoding="utf-8") as g:
+            rows = csv.reader(g)
+            next(rows)
+            out.writerows(rows)
 
 
 def main() -> int:
@@ -83,53 +126,71 @@ def main() -> int:
     parser.add_argument("--hard", action="store_true", help="generate the hard set")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--baseline", type=int, default=4, help="photos to run whole-photo tesseract on (0: skip)")
+    parser.add_argument("--papers", type=Path, help="accepted-paper list for the --papers line "
+                        "(default for generated photos: their titles + tests/data/papers/colm2025.csv)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="posterocr-bench-"))
     photos = work / "img"
+    papers = args.papers.resolve() if args.papers else None
     if args.photos:
         shutil.copytree(args.photos, photos)
     else:
         import synth
 
         synth.generate_set(photos, args.n, seed=args.seed, hard=args.hard, heic_every=4)
-        (photos / "truth.json").unlink()
+        truth_path = photos / "truth.json"
+        if papers is None:
+            papers = work / "papers.csv"
+            write_paper_list(json.loads(truth_path.read_text()), papers)
+        truth_path.unlink()
     names = sorted(p.name for p in photos.iterdir() if not p.name.startswith("."))
     n = len(names)
     exe = shutil.which("posterocr") or str(Path(sys.executable).parent / "posterocr")
     source_bytes = sum((photos / name).stat().st_size for name in names)
-    print(f"{n} photos in {photos} ({source_bytes / 1e6:.1f} MB); cores: {os.cpu_count()}")
+    cores = sorted(os.sched_getaffinity(0))
+    print(f"{n} photos in {photos} ({source_bytes / 1e6:.1f} MB); cores: {len(cores)}; "
+          f"-j 1 pinned to core {cores[0]}")
 
     rows = []
-    for label, folder, jobs in (("extract -j 1", "j1", 1), ("extract -j 2", "j2", 2)):
+    extract = [exe, "extract", "../img", "-o", "posters.yaml"]
+    for label, folder, jobs, cpus in (("extract -j 1 (one core)", "j1", 1, {cores[0]}),
+                                      ("extract -j 2", "j2", 2, None)):
         (work / folder).mkdir()
-        seconds, rss = run([exe, "extract", "../img", "-o", "posters.yaml", "-j", str(jobs)], work / folder)
-        rows.append((label, seconds, rss))
-    seconds, rss = run([exe, "extract", "../img", "-o", "posters.yaml", "-j", "2"], work / "j2")
-    rows.append(("re-run, nothing changed", seconds, rss))
-    seconds, rss = run([exe, "render", "posters.yaml", "-o", "output"], work / "j2")
-    rows.append(("render", seconds, rss))
-    seconds2, _ = run([exe, "render", "posters.yaml", "-o", "output"], work / "j2")
-    rows.append(("render again (up to date)", seconds2, 0))
+        rows.append((label, *run([*extract, "-j", str(jobs)], work / folder, cpus=cpus)))
+    if papers is None:
+        print("(no --papers line: no paper list for these photos; pass --papers FILE)")
+    elif not _has_option(exe, "extract", "--papers"):
+        print("(no --papers line: this posterocr extract has no --papers option yet)")
+    else:
+        (work / "papers").mkdir()
+        rows.append((f"extract -j 2 --papers {papers.name}",
+                     *run([*extract, "-j", "2", "--papers", str(papers)], work / "papers")))
+    rows.append(("re-run, nothing changed", *run([*extract, "-j", "2"], work / "j2")))
+    rows.append(("render", *run([exe, "render", "posters.yaml", "-o", "output"], work / "j2")))
+    seconds2, _, cpu2 = run([exe, "render", "posters.yaml", "-o", "output"], work / "j2")
+    rows.append(("render again (up to date)", seconds2, 0, cpu2))
     out_bytes = sum(p.stat().st_size for p in (work / "j2" / "output").rglob("*") if p.is_file())
 
-    for label, seconds, rss in rows:
+    for label, seconds, rss, cpu in rows:
         mem = f"peak RSS {rss:5d} MiB" if rss else ""
-        print(f"{label:28} {seconds:7.2f} s  {seconds / n:6.3f} s/photo  {mem}")
+        print(f"{label:34} {seconds:7.2f} s  {seconds / n:6.3f} s/photo  CPU {cpu / n:6.3f} s/photo  {mem}")
     print(f"output/ {out_bytes / 1e6:.2f} MB = {100 * out_bytes / source_bytes:.1f} % of the photos' bytes")
-    print(f"-j 2 speed-up over -j 1: {rows[0][1] / rows[1][1]:.2f}x")
+    print(f"-j 2 speed-up over -j 1: {rows[0][1] / rows[1][1]:.2f}x wall "
+          f"(CPU per photo -j 2 / -j 1: {rows[1][3] / rows[0][3]:.2f}; 1.00 = no parallel overhead)")
 
     if args.baseline and shutil.which("tesseract"):
         env = dict(os.environ, OMP_THREAD_LIMIT="1")
         # leptonica reads no HEIC: the baseline runs on the JPEGs and PNGs
         sample = [name for name in names if name.lower().endswith((".jpg", ".jpeg", ".png"))][: args.baseline]
-        total = 0.0
+        total, total_cpu = 0.0, 0.0
         for name in sample:
-            seconds, _ = run(["tesseract", str(photos / name), "stdout"], work, env)
-            total += seconds
-        per_photo = total / len(sample)
-        print(f"baseline `tesseract PHOTO stdout` (one core), {len(sample)} photos: {per_photo:.2f} s/photo; "
-              f"extract -j 1 takes {rows[0][1] / n / per_photo:.3f} of that")
+            seconds, _, cpu = run(["tesseract", str(photos / name), "stdout"], work, env, cpus={cores[0]})
+            total, total_cpu = total + seconds, total_cpu + cpu
+        per_photo, cpu_per_photo = total / len(sample), total_cpu / len(sample)
+        print(f"baseline `tesseract PHOTO stdout` (one core), {len(sample)} photos: {per_photo:.2f} s/photo "
+              f"(CPU {cpu_per_photo:.2f}); extract -j 1 takes {rows[0][1] / n / per_photo:.3f} of that "
+              f"(CPU {rows[0][3] / n / cpu_per_photo:.3f})")
     print(f"(work folder: {work})")
     return 0
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pillow_heif
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from posterocr.exceptions import PhotoError
 from posterocr.load import list_photos, load_photo
@@ -95,3 +97,71 @@ def test_list_photos_skips_videos_and_other_files(tmp_path: Path) -> None:
     listing = list_photos(tmp_path)
     assert [p.name for p in listing.photos] == ["IMG_1.jpg", "IMG_2.HEIC", "shot.PNG"]
     assert {p.name: why.split(",")[0] for p, why in listing.skipped} == {"clip.MOV": "video", "notes.txt": "not a photo (JPEG"}
+
+
+def _pillow_reference(path: Path) -> np.ndarray:
+    """What Pillow alone makes of a photo: the behaviour the fast decoders must match."""
+    with Image.open(path) as im:
+        return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_matches_pillow(tmp_path: Path, orientation: int) -> None:
+    # Asymmetric content and an odd size, so a wrong flip or transpose cannot go unnoticed.
+    arr = np.random.default_rng(orientation).integers(0, 255, (37, 53, 3), np.uint8)
+    arr[:8, :12] = (255, 0, 0)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / f"o{orientation}.jpg"
+    Image.fromarray(arr).save(path, exif=exif, quality=95)
+    loaded = load_photo(path)
+    expected = _pillow_reference(path)
+    assert loaded.shape == expected.shape
+    # Same libjpeg decode; only IDCT/upsampling differences are allowed.
+    assert np.abs(loaded.astype(int) - expected).mean() < 1.0
+
+
+def test_heic_orientation_matches_pillow(tmp_path: Path) -> None:
+    stored = _gradient(400, 300)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    path = tmp_path / "rotated.heic"
+    stored.save(path, format="HEIF", exif=exif.tobytes(), quality=90)
+    loaded = load_photo(path)
+    expected = _pillow_reference(path)
+    assert loaded.shape == expected.shape == (400, 300, 3)
+    assert np.abs(loaded.astype(int) - expected).max() <= 2
+    assert loaded[50, 250, 0] > 200 and loaded[50, 250, 1] < 60  # red quadrant now top-right
+
+
+@pytest.mark.parametrize("mode", ["L", "CMYK"])
+def test_grey_and_cmyk_jpeg_become_rgb(tmp_path: Path, mode: str) -> None:
+    path = tmp_path / f"{mode}.jpg"
+    _gradient(64, 48).convert(mode).save(path, quality=95)
+    loaded = load_photo(path)
+    assert loaded.shape == (48, 64, 3) and loaded.dtype == np.uint8
+    assert np.abs(loaded.astype(int) - _pillow_reference(path)).mean() < 3.0
+
+
+def test_jpeg_truncated_after_the_header_is_refused(tmp_path: Path) -> None:
+    # libjpeg only warns about a missing end and fills grey rows: that must not pass as a photo.
+    image = Image.fromarray(np.random.default_rng(1).integers(0, 255, (600, 800, 3), np.uint8))
+    image.save(tmp_path / "full.jpg", quality=90)
+    data = (tmp_path / "full.jpg").read_bytes()
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(data[: int(len(data) * 0.9)])
+    with pytest.raises(PhotoError, match="truncated"):
+        load_photo(cut)
+
+
+def test_loaded_photo_is_read_only(tmp_path: Path) -> None:
+    _gradient(64, 48).save(tmp_path / "a.jpg")
+    assert not load_photo(tmp_path / "a.jpg").flags.writeable
+
+
+def test_limit_worker_resources_in_a_fresh_process() -> None:
+    # A subprocess: the settings are process-wide and must not leak into other tests.
+    code = ("import cv2, pillow_heif\nfrom posterocr.load import limit_worker_resources\n"
+            "limit_worker_resources()\nprint(cv2.getNumThreads(), pillow_heif.options.DECODE_THREADS)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["1", "1"]

@@ -12,6 +12,10 @@ import numpy as np
 
 from .records import Corners
 
+# Opposite sides of a plausible poster quad are within this many degrees of
+# parallel (a large poster shot at 20 degrees converges that much).
+MAX_OPPOSITE_DEG = 35.0
+
 # Anything that numpy can turn into a (4, 2) float array.
 QuadLike = Sequence[Sequence[float]] | np.ndarray
 
@@ -182,7 +186,8 @@ def plausible_quads(quads: np.ndarray, image_size: tuple[int, int], *, margin: f
     dirs = e / (lens[..., None] + 1e-9)
     par_tb = -(dirs[:, 0] * dirs[:, 2]).sum(1)
     par_lr = -(dirs[:, 1] * dirs[:, 3]).sum(1)
-    parallel = (par_tb >= np.cos(np.radians(35))) & (par_lr >= np.cos(np.radians(35)))
+    cos_par = np.cos(np.radians(MAX_OPPOSITE_DEG))
+    parallel = (par_tb >= cos_par) & (par_lr >= cos_par)
     short = lens.min(1) >= 0.1 * min(w, h)
     return inside & convex & (area >= min_area_frac * w * h) & angles_ok & parallel & short
 

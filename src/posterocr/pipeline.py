@@ -12,6 +12,7 @@ shared state.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import shutil
 import signal
@@ -159,6 +160,7 @@ _worker_index: match.PaperIndex | None = None
 def _init_worker(index: match.PaperIndex | None) -> None:
     global _worker_index
     _worker_index = index
+    load.limit_worker_resources()  # one thread each (the pool fills the cores), no RSS creep
     # Workers leave Ctrl-C to the parent, which stops handing out photos and saves the draft.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -173,8 +175,10 @@ def _run(jobs: list[tuple[Path, str, str]], settings: ExtractSettings,
         for path, photo, sha256 in jobs:
             yield process_photo(path, photo, sha256, settings, index)
         return
+    # forkserver, not fork: a forked copy of a process whose OpenCV or libheif threads were busy
+    # can deadlock (seen: cv2.setNumThreads in a forked worker hung forever).
     pool = ProcessPoolExecutor(max_workers=min(settings.jobs, len(jobs)), initializer=_init_worker,
-                               initargs=(index,))
+                               initargs=(index,), mp_context=multiprocessing.get_context("forkserver"))
     try:
         futures = [pool.submit(_process_in_worker, path, photo, sha256, settings) for path, photo, sha256 in jobs]
         for future in as_completed(futures):

@@ -80,7 +80,7 @@ def test_truncated_jpeg_and_heic(tmp_path: Path) -> None:
         cut.write_bytes(data[: len(data) // 3])
         with pytest.raises(PhotoError) as info:
             load_photo(cut)
-        assert str(cut) in str(info.value)
+        assert str(cut) in str(info.value) and "\n" not in str(info.value)
 
 
 def test_decompression_bomb_refused_before_decoding(tmp_path: Path) -> None:

@@ -131,7 +131,8 @@ def load_photo(path: Path, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     except UnidentifiedImageError:
         raise PhotoError(f"{path}: not a readable image; check the file or remove it from the folder") from None
     except (OSError, ValueError, SyntaxError, RuntimeError) as exc:
-        raise PhotoError(f"{path}: cannot decode image ({exc}); the file may be truncated, re-copy it") from None
+        why = " ".join(str(exc).split())  # libheif's messages span lines; ours are one line
+        raise PhotoError(f"{path}: cannot decode image ({why}); the file may be truncated, re-copy it") from None
     rgb.flags.writeable = False  # one contract for every format: callers copy before drawing
     return rgb
 

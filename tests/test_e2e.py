@@ -38,7 +38,7 @@ def workdir(tmp_path: Path, photo_set, monkeypatch: pytest.MonkeyPatch):
     return tmp_path, samples[:-1], held_back
 
 
-def test_extract_edit_reextract_render(workdir) -> None:
+def test_extract_edit_reextract_render(workdir, capsys: pytest.CaptureFixture[str]) -> None:
     root, samples, held_back = workdir
     assert any(Path(s["path"]).suffix.lower() == ".heic" for s in samples)
     assert any(s.get("orientation", 1) != 1 for s in samples), "the set must include an EXIF-rotated photo"
@@ -83,12 +83,15 @@ def test_extract_edit_reextract_render(workdir) -> None:
     assert len(draft["posters"]) == len(samples) + 1
 
     assert main(["render"]) == 0
+    # Every poster is made from the crop extract left in the cache: no photo decoded twice.
+    assert f"{len(samples)} made from extract's crops" in capsys.readouterr().err
     out = root / "output"
     md = (out / "index.md").read_text(encoding="utf-8")
     assert md.startswith("---\n")
     images = re.findall(r"^!\[(.*)\]\((img/[^)]+)\)$", md, flags=re.M)
     assert len(images) == len(samples)  # one skipped, one added
-    assert images[0][0] == "My short caption"
+    link = first_entry["link"]  # a QR code on the poster gives one: the caption is then that link
+    assert images[0][0] == (f"[My short caption]({link})" if link else "My short caption")
     for _, rel in images:
         with Image.open(out / rel) as im:
             assert max(im.size) <= 1600

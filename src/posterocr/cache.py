@@ -41,7 +41,8 @@ def code_fingerprint() -> str:
 
 def result_to_json(result: PhotoResult) -> dict[str, Any]:
     data = asdict(result)
-    del data["previews"]  # stored as files beside the cache (review.py), not as JSON
+    del data["previews"]  # stored as files beside the cache (review.py, crops.py), not as JSON
+    del data["crop"]
     return data
 
 

@@ -76,8 +76,10 @@ def extract_command(photos_dir: Path, draft: Path, jobs: int | None, paper_lists
               help="Also publish each full photo under originals/ (metadata removed unless --keep-exif).")
 @click.option("--strict", is_flag=True,
               help="Fail on a missing or unreadable photo or a draft problem instead of skipping it with a warning.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Parallel workers making images [default: number of CPUs; 1 = no pool].")
 def render_command(draft: Path, out_dir: Path, template: Path | None, widths: str, webp: bool,
-                   keep_exif: bool, include_originals: bool, strict: bool) -> None:
+                   keep_exif: bool, include_originals: bool, strict: bool, jobs: int | None) -> None:
     """Write the page (index.md, index.html, img/) from the reviewed DRAFT."""
     try:
         sizes = tuple(int(w) for w in widths.replace(" ", "").split(",") if w)
@@ -87,7 +89,8 @@ def render_command(draft: Path, out_dir: Path, template: Path | None, widths: st
         raise click.BadParameter(f"{widths!r}: give pixel sizes between 64 and 8192, e.g. 640,1280,2048",
                                  param_hint="--widths")
     settings = RenderSettings(widths=sizes, webp=webp, keep_exif=keep_exif,
-                              include_originals=include_originals, template=template, strict=strict)
+                              include_originals=include_originals, template=template, strict=strict,
+                              jobs=jobs or default_jobs())
     report = render(draft, out_dir, settings=settings)
     for problem in report.problems:
         _echo_err(f"posterocr: warning: {problem}")
@@ -97,6 +100,7 @@ def render_command(draft: Path, out_dir: Path, template: Path | None, widths: st
     _echo_err(f"posterocr: {report.rendered} posters{hidden} rendered to {out_dir / 'index.html'} and {out_dir / 'index.md'}")
     if report.photo_bytes:
         reused = f"; {report.reused} up to date, not re-made" if report.reused else ""
+        reused += f"; {report.from_crops} made from extract's crops" if report.from_crops else ""
         _echo_err(f"posterocr: page and images weigh {report.output_bytes / 1e6:.1f} MB, "
                   f"{report.output_bytes / report.photo_bytes:.1%} of the photos' "
                   f"{report.photo_bytes / 1e6:.1f} MB{reused}")

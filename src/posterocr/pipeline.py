@@ -2,7 +2,8 @@
 
     list photos -> hash -> cached? -> [worker: load -> detect -> warp -> QR codes -> read title
                                        (-> with --papers: OCR the poster -> match the list, printed links)]
-                -> parent: cache result, merge results into the draft -> atomic save
+                -> parent: cache result (+ previews for review.html, the corrected crop for render),
+                           merge results into the draft -> atomic save
 
 Each worker returns an immutable :class:`PhotoResult`; only the parent
 touches the draft and the cache, so a crash in one photo cannot corrupt
@@ -22,7 +23,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import _tesseract, detect, links, load, match, ocr, papers, review
+from . import _tesseract, crops, detect, links, load, match, ocr, papers, review
 from .cache import CACHE_DIR_NAME, ResultCache
 from .draft import MergeReport, load_or_new_draft, save_draft
 from .exceptions import MissingDependency, OutputError, PhotoError, PosterocrError
@@ -91,6 +92,7 @@ def process_photo(path: Path, photo: str, sha256: str, settings: ExtractSettings
         detection = detect.find_poster(image)
         poster = detect.warp_poster(image, detection.corners, max_side=OCR_MAX_SIDE)
         previews = review.make_previews(image, poster)
+        crop = crops.encode_crop(poster, detection.corners)  # render starts from it: no second decode + warp
         # QR codes: the photo first (a code is best read where its modules are sharpest),
         # limited to the poster so the neighbour's code is not taken; the corrected poster
         # only when that found nothing (a code that perspective made hard to read).
@@ -129,6 +131,7 @@ def process_photo(path: Path, photo: str, sha256: str, settings: ExtractSettings
         title=title,
         seconds=time.perf_counter() - start,
         previews=(previews.photo_jpeg, previews.poster_jpeg),
+        crop=crop,
         paper=paper,
         paper_candidates=candidates,
         link=link,
@@ -248,7 +251,8 @@ def extract(
                 done(PhotoResult(photo=photo, error=str(exc).removeprefix(f"{path}: ")))
                 continue
             hit = cache.get(sha256) if cache else None
-            if hit is not None and all(p.exists() for p in review.preview_paths(sha256, cache_dir)):
+            made = [*review.preview_paths(sha256, cache_dir), crops.crop_path(cache_dir, sha256)]
+            if hit is not None and all(p.exists() for p in made):
                 cached += 1
                 done(replace(hit, photo=photo))
             else:
@@ -257,6 +261,8 @@ def extract(
             done(result)
             if result.previews:
                 review.save_previews(review.Previews(*result.previews), result.sha256, cache_dir)
+            if result.crop:
+                crops.save_crop(cache_dir, result.sha256, result.crop)
             if cache:
                 cache.put(result)
     finally:

@@ -65,3 +65,5 @@ class PhotoResult:
     # Small JPEGs of the photo and of the corrected poster for the review sheet
     # (made where the decoded photo already is; never cached in the JSON).
     previews: tuple[bytes, bytes] | None = field(default=None, repr=False, compare=False)
+    # The corrected poster as crops.encode_crop made it, for render (stored beside the cache, not in it).
+    crop: bytes = field(default=b"", repr=False, compare=False)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,10 +40,10 @@ from markupsafe import Markup
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from .cache import CACHE_DIR_NAME
 from .draft import DEFAULT_TITLE, PosterEntry, auto_subtitle, is_auto_subtitle, load_draft
 from .exceptions import DraftError, PhotoError, PosterocrError
-from .records import Corners
-from .webimages import ImageSettings, ImageStore, PosterImages, file_names, write_file
+from .webimages import ImageJob, ImageSettings, ImageStore, PosterImages, file_names, run_jobs, write_file
 
 TOC_ABOVE = 8  # more posters than this get a table of contents
 
@@ -61,6 +62,9 @@ class RenderSettings:
     include_originals: bool = False  # also publish the full photos under originals/
     template: Path | None = None  # the user's Jinja2 page template instead of the package's
     strict: bool = False  # raise on a missing/unreadable photo or a draft problem instead of warning
+    # Worker processes making images; 0 = one per CPU, 1 = none (all in this process). Workers
+    # start from a fork server, so a script calling render() needs `if __name__ == "__main__":`.
+    jobs: int = 0
 
     def image_settings(self) -> ImageSettings:
         q = self.jpeg_quality
@@ -94,6 +98,7 @@ class RenderReport:
     html: Path
     images: tuple[Path, ...] = field(default_factory=tuple)  # every image file of the page
     reused: int = 0  # posters whose images were up to date and not re-made
+    from_crops: int = 0  # posters made from extract's cached crop instead of the photo
     output_bytes: int = 0  # index.md + index.html + images
     photo_bytes: int = 0  # the rendered posters' source photos
 
@@ -241,10 +246,14 @@ def load_template(template: Path | None = None) -> jinja2.Template:
 
 
 def render_html(page: dict[str, str], figures: list[Figure], template: Path | None = None) -> str:
+    return _render_page(load_template(template), page, figures, template)
+
+
+def _render_page(compiled: jinja2.Template, page: dict[str, str], figures: list[Figure],
+                 template: Path | None) -> str:
     md = _markdown()
     header = {key: Markup(md.renderInline(page.get(key, ""))) for key in ("title", "subtitle", "author")}
     posters = [_poster_context(i, fig, md) for i, fig in enumerate(figures, 1)]
-    compiled = load_template(template)
     try:
         return compiled.render(title_text=_plain(header["title"]) or DEFAULT_TITLE, header=header,
                                posters=posters, toc=len(posters) > TOC_ABOVE)
@@ -254,20 +263,6 @@ def render_html(page: dict[str, str], figures: list[Figure], template: Path | No
 
 
 # ---------------------------------------------------------------- images
-
-
-def _fit_corners(entry: PosterEntry, width: int, height: int) -> tuple[Corners, str | None]:
-    """The corners to warp with, in this photo's pixels, and a note if they had to be adapted."""
-    whole: Corners = ((0, 0), (width - 1, 0), (width - 1, height - 1), (0, height - 1))
-    if entry.corners is None:
-        return whole, None
-    if entry.size is None or entry.size == (width, height):
-        return entry.corners, None
-    sw, sh = entry.size
-    if abs(sw / sh - width / height) > 0.01:  # another photo under the same name
-        return whole, f"photo is {width}x{height} now, not {sw}x{sh}; whole photo used, re-run extract"
-    fx, fy = width / sw, height / sh
-    return tuple((x * fx, y * fy) for x, y in entry.corners), None  # type: ignore[return-value]
 
 
 def _base_name(photo: str, used: set[str], settings: ImageSettings) -> str:
@@ -285,6 +280,12 @@ def _write(path: Path, data: bytes) -> None:
     write_file(path, data)
 
 
+def _workers(jobs: int) -> int:
+    if jobs > 0:
+        return jobs
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def render(draft_path: Path, out_dir: Path, *, settings: RenderSettings | None = None) -> RenderReport:
     """Render the draft at *draft_path* into *out_dir* (see the module docstring)."""
     settings = settings or RenderSettings()
@@ -293,34 +294,69 @@ def render(draft_path: Path, out_dir: Path, *, settings: RenderSettings | None =
     if settings.strict and problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise DraftError(f"{problems[0]}{more}; fix the draft or render without --strict")
-    load_template(settings.template)  # a broken template fails now, not after minutes of image work
+    # Compiled once: a broken template fails now, not after minutes of image work.
+    template = load_template(settings.template)
     image_settings = settings.image_settings()
     store = ImageStore(out_dir, image_settings)
+    crop_cache = draft_path.parent / CACHE_DIR_NAME
 
-    figures: list[Figure] = []
-    skipped: list[tuple[str, str]] = []
+    # 1. Which posters are up to date (a few stat calls each); the rest become jobs.
+    slots: list[tuple[PosterEntry, str, Path]] = []  # (entry, base name, photo) in page order
+    found: dict[int, PosterImages] = {}  # slot -> images
+    failed: dict[int, str] = {}  # slot -> why
+    jobs: list[ImageJob] = []
+    job_slot: list[tuple[int, str]] = []  # job -> (slot, manifest key)
     hidden: list[str] = []
     used: set[str] = set()
-    photo_bytes = 0
     for entry in draft.posters():
         if entry.skip:
             hidden.append(entry.photo)
             continue
+        slot = len(slots)
         source = draft_path.parent / entry.photo
         base = _base_name(entry.photo, used, image_settings)
-        try:
-            if not source.is_file():
-                raise PhotoError(f"{source}: photo not found; put it back or set skip: true in the draft")
-            images, note = store.get(source, base, entry.corners, entry.size,
-                                     lambda w, h, entry=entry: _fit_corners(entry, w, h))
-        except PhotoError as exc:
+        slots.append((entry, base, source))
+        if not source.is_file():
+            failed[slot] = f"{source}: photo not found; put it back or set skip: true in the draft"
             if settings.strict:
-                raise
-            skipped.append((entry.photo, str(exc)))
+                raise PhotoError(failed[slot])
             continue
-        photo_bytes += source.stat().st_size
+        key, images = store.lookup(source, base, entry.corners, entry.size)
+        if images is not None:
+            found[slot] = images
+        else:
+            jobs.append(ImageJob(source, base, out_dir, image_settings, entry.corners, entry.size, crop_cache))
+            job_slot.append((slot, key))
+
+    # 2. Make the rest, in worker processes; only this process records them.
+    notes: dict[int, str] = {}
+    from_crops = 0
+    for i, result in run_jobs(jobs, _workers(settings.jobs)):
+        slot, key = job_slot[i]
+        if isinstance(result, PhotoError):
+            if settings.strict:
+                raise result
+            failed[slot] = str(result)
+            continue
+        images, note, from_crop = result
+        from_crops += from_crop
+        store.record(slots[slot][1], key, images)
+        found[slot] = images
         if note:
-            problems.append(f"{entry.photo}: {note}")
+            notes[slot] = note
+
+    # 3. The page, in draft order.
+    figures: list[Figure] = []
+    skipped: list[tuple[str, str]] = []
+    photo_bytes = 0
+    for slot, (entry, base, source) in enumerate(slots):
+        if slot in failed:
+            skipped.append((entry.photo, failed[slot]))
+            continue
+        images = found[slot]
+        photo_bytes += source.stat().st_size
+        if slot in notes:
+            problems.append(f"{entry.photo}: {notes[slot]}")
         link, link_problem = safe_link(entry.link)
         if link_problem:
             problems.append(f"{entry.photo}: {link_problem}")
@@ -333,7 +369,7 @@ def render(draft_path: Path, out_dir: Path, *, settings: RenderSettings | None =
     if is_auto_subtitle(page["subtitle"]):  # the user kept the prefilled count: make it true for this page
         page["subtitle"] = auto_subtitle(len(figures))
     markdown = render_markdown(page, figures).encode("utf-8")
-    html_page = render_html(page, figures, settings.template).encode("utf-8")
+    html_page = _render_page(template, page, figures, settings.template).encode("utf-8")
     md_path, html_path = out_dir / "index.md", out_dir / "index.html"
     _write(md_path, markdown)
     _write(html_path, html_page)
@@ -342,5 +378,5 @@ def render(draft_path: Path, out_dir: Path, *, settings: RenderSettings | None =
     image_bytes = sum(fig.images.total_bytes for fig in figures if fig.images)
     return RenderReport(rendered=len(figures), skipped=tuple(skipped), hidden=tuple(hidden),
                         problems=tuple(problems), markdown=md_path, html=html_path,
-                        images=tuple(out_dir / f for f in files), reused=store.reused,
+                        images=tuple(out_dir / f for f in files), reused=store.reused, from_crops=from_crops,
                         output_bytes=len(markdown) + len(html_page) + image_bytes, photo_bytes=photo_bytes)

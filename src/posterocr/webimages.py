@@ -15,8 +15,11 @@ For each poster ``render`` writes into ``out/img/``:
 NAME is the photo's file name (``IMG_4828.HEIC`` -> ``img/IMG_4828.HEIC.jpg``,
 as in the hand-written reference page).
 
-Speed: the photo is decoded once and warped once, to the largest size needed;
-the other sizes are area-downscaled from that. ``img/.manifest.json`` records,
+Speed: the straightened poster comes from extract's crop cache when one
+matches (see ``crops``: no photo decoding at all), else the photo is decoded
+once and warped once, to the largest size needed; the other sizes are
+area-downscaled from that. Posters are made in worker processes
+(:func:`run_jobs`), each writing only its own files. ``img/.manifest.json`` records,
 per poster, a key over everything the pixels depend on (photo size and
 mtime, corners, settings) and the files written; a poster whose key and files
 are unchanged is not decoded at all. The manifest is only a cache: unreadable
@@ -28,7 +31,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections.abc import Callable
+import multiprocessing
+import signal
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -36,10 +42,11 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from .crops import load_crop
 from .detect import warp_poster
 from .draft import write_atomic
 from .exceptions import OutputError, PhotoError
-from .load import load_photo
+from .load import file_sha256, load_photo
 from .records import Corners
 
 MANIFEST = ".manifest.json"
@@ -56,7 +63,9 @@ class ImageSettings:
     # Tesseract reads every title from the 1280 px image down to q30; at q50 the
     # body text is still clean to the eye; a larger variant is viewed zoomed in,
     # where its extra pixels hide artifacts, so it can go lower, and a small one
-    # is viewed at 1:1 or larger, so it needs more.
+    # is viewed at 1:1 or larger, so it needs more. Lower is not free: Tesseract
+    # on the whole 1280 px sample posters finds ~80 % of the body words it reads
+    # at q95 down to q60, 65-83 % at q50, 43-83 % at q40 (bench notes, issue 6).
     quality: int = 50
     quality_small: int = 60
     quality_large: int = 40
@@ -254,34 +263,84 @@ def cache_key(source: Path, corners: Corners | None, draft_size: tuple[int, int]
 # ---------------------------------------------------------------- making them
 
 
-def make_images(source: Path, base: str, out_dir: Path, settings: ImageSettings,
-                fit_corners: Callable[[int, int], tuple[Corners, str | None]]) -> tuple[PosterImages, str | None]:
-    """Decode *source*, straighten it, write every variant; returns the images and a corner note.
+def fit_corners(corners: Corners | None, draft_size: tuple[int, int] | None,
+                width: int, height: int) -> tuple[Corners, str | None]:
+    """The corners to warp with, in a *width* x *height* photo's pixels, and a note if they had to be adapted."""
+    whole: Corners = ((0, 0), (width - 1, 0), (width - 1, height - 1), (0, height - 1))
+    if corners is None:
+        return whole, None
+    if draft_size is None or tuple(draft_size) == (width, height):
+        return corners, None
+    sw, sh = draft_size
+    if abs(sw / sh - width / height) > 0.01:  # another photo under the same name
+        return whole, f"photo is {width}x{height} now, not {sw}x{sh}; whole photo used, re-run extract"
+    fx, fy = width / sw, height / sh
+    return tuple((x * fx, y * fy) for x, y in corners), None  # type: ignore[return-value]
 
-    *fit_corners(width, height)* gives the corners to use in the decoded
-    photo's pixels (and a note when they had to be adapted).
-    """
-    image = load_photo(source)
-    corners, note = fit_corners(image.shape[1], image.shape[0])
-    biggest = max((settings.main_side, *settings.widths))
+
+@dataclass(frozen=True)
+class ImageJob:
+    """One poster's images to make: everything a worker process needs (picklable)."""
+
+    source: Path
+    base: str
+    out_dir: Path
+    settings: ImageSettings
+    corners: Corners | None  # the draft's; None = the whole photo
+    draft_size: tuple[int, int] | None  # the photo size the corners refer to
+    crop_cache: Path | None = None  # the draft's cache dir, where extract leaves straightened crops
+
+
+def _cached_crop(job: ImageJob, need_side: int) -> np.ndarray | None:
+    """Extract's straightened poster for these exact photo bytes and corners, if large enough."""
+    if job.crop_cache is None or job.corners is None:
+        return None
+    if job.settings.include_originals and not job.settings.keep_exif:
+        return None  # the original is re-encoded from the decoded photo anyway
     try:
-        # warpPerspective samples, it does not average: warping straight to a
-        # small size aliases fine text (and costs ~15 % more JPEG bytes). Warp
-        # at up to twice the largest size, then area-average down.
-        warped = warp_poster(image, corners, max_side=2 * biggest)
-    except cv2.error:
-        raise PhotoError(f"{source}: cannot straighten with corners {corners}; fix corners in the draft") from None
+        sha256 = file_sha256(job.source)
+    except PhotoError:
+        return None  # the photo path reports the problem
+    crop = load_crop(job.crop_cache, sha256, job.corners, need_side)
+    return None if crop is None else crop.pixels
+
+
+def make_images(job: ImageJob) -> tuple[PosterImages, str | None, bool]:
+    """Straighten the poster (from extract's crop, else from the photo), write every variant.
+
+    Returns the images, a note when the draft's corners had to be adapted, and
+    whether extract's crop was used.
+    Runs in a worker process with ``render -j N``: it writes only its own files.
+    """
+    settings, source, base, out_dir = job.settings, job.source, job.base, job.out_dir
+    biggest = max((settings.main_side, *settings.widths))
+    note: str | None = None
     original, original_bytes = "", 0
-    if settings.include_originals:
-        original, original_bytes = _write_original(source, image, base, out_dir, settings)
-    del image  # one full-resolution photo in memory at a time
+    warped = _cached_crop(job, biggest)
+    from_crop = warped is not None
+    if warped is None:
+        image = load_photo(source)
+        corners, note = fit_corners(job.corners, job.draft_size, image.shape[1], image.shape[0])
+        try:
+            # warpPerspective samples, it does not average: warping straight to a
+            # small size aliases fine text (and costs ~15 % more JPEG bytes). Warp
+            # at up to twice the largest size, then area-average down.
+            warped = warp_poster(image, corners, max_side=2 * biggest)
+        except cv2.error:
+            raise PhotoError(f"{source}: cannot straighten with corners {corners}; "
+                             "fix corners in the draft") from None
+        if settings.include_originals:
+            original, original_bytes = _write_original(source, image, base, out_dir, settings)
+        del image  # one full-resolution photo in memory at a time
+    elif settings.include_originals:  # keep_exif: the photo's own bytes, no decoding needed
+        original, original_bytes = _write_original(source, None, base, out_dir, settings)
     exif = _photo_exif(source) if settings.keep_exif else b""
     main_side, others = plan_sides(min(max(warped.shape[:2]), biggest), settings)
     jobs = sorted([(main_side, base)] + [(side, f"{base}-{nominal}") for nominal, side in others])
     jpeg: list[Variant] = []
     webp: list[Variant] = []
     main: Variant | None = None
-    # Largest first, each downscaled from the warped crop: one warp, area-averaged sizes.
+    # Largest first, each area-downscaled from the one warped crop.
     for side, stem in reversed(jobs):
         pixels = _resize(warped, side)
         h, w = pixels.shape[:2]
@@ -298,10 +357,10 @@ def make_images(source: Path, base: str, out_dir: Path, settings: ImageSettings,
             webp.append(Variant(f"img/{stem}.webp", w, h, len(data)))
     assert main is not None
     return PosterImages(main=main, jpeg=tuple(reversed(jpeg)), webp=tuple(reversed(webp)),
-                        original=original, original_bytes=original_bytes), note
+                        original=original, original_bytes=original_bytes), note, from_crop
 
 
-def _write_original(source: Path, image: np.ndarray, base: str, out_dir: Path,
+def _write_original(source: Path, image: np.ndarray | None, base: str, out_dir: Path,
                     settings: ImageSettings) -> tuple[str, int]:
     """The full photo for readers who want every pixel; metadata only with keep_exif."""
     if settings.keep_exif:  # the photo itself, byte for byte
@@ -314,9 +373,48 @@ def _write_original(source: Path, image: np.ndarray, base: str, out_dir: Path,
         return f"originals/{name}", len(data)
     # Stripping metadata from the file itself would also drop its orientation
     # (and HEIC has no lossless path): re-encode the upright pixels instead.
+    assert image is not None, "the caller decodes the photo when it is re-encoded"
     data = encode(image, "JPEG", 92)
     write_file(out_dir / "originals" / f"{base}.jpg", data)
     return f"originals/{base}.jpg", len(data)
+
+
+def _worker_init() -> None:
+    # Ctrl-C is the parent's to handle; one OpenCV thread per worker so N workers use N cores, not N².
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    cv2.setNumThreads(1)
+
+
+def run_jobs(jobs: list[ImageJob],
+             workers: int) -> Iterator[tuple[int, tuple[PosterImages, str | None, bool] | PhotoError]]:
+    """(index into *jobs*, result or the PhotoError it raised), in completion order.
+
+    ``workers <= 1`` (or a single job) runs in this process. Other errors
+    (OutputError: the disk) propagate and stop the run; jobs not yet started
+    are cancelled.
+    """
+    if workers <= 1 or len(jobs) <= 1:
+        for i, job in enumerate(jobs):
+            try:
+                yield i, make_images(job)
+            except PhotoError as exc:
+                yield i, exc
+        return
+    # Not fork: this process may already run OpenCV's thread pool (an in-process
+    # render, a test), and a forked child inherits its locks held - it hangs.
+    # The fork server is a fresh interpreter, started once, with this module loaded.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context, initializer=_worker_init)
+    try:
+        futures = {pool.submit(make_images, job): i for i, job in enumerate(jobs)}
+        for future in as_completed(futures):
+            try:
+                yield futures[future], future.result()
+            except PhotoError as exc:
+                yield futures[future], exc
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 @dataclass
@@ -338,18 +436,20 @@ class ImageStore:
                               "free space or choose another output folder with -o") from None
         self.manifest = Manifest(img_dir)
 
-    def get(self, source: Path, base: str, corners: Corners | None, draft_size: tuple[int, int] | None,
-            fit_corners: Callable[[int, int], tuple[Corners, str | None]]) -> tuple[PosterImages, str | None]:
+    def lookup(self, source: Path, base: str, corners: Corners | None,
+               draft_size: tuple[int, int] | None) -> tuple[str, PosterImages | None]:
+        """(key, images): the images are those of an earlier render when still up to date (a few stat calls)."""
         key = cache_key(source, corners, draft_size, base, self.settings)
         images = self.manifest.lookup(base, key, self.out_dir)
-        note = None
-        if images is None:
-            images, note = make_images(source, base, self.out_dir, self.settings, fit_corners)
-            self.made += 1
-        else:
+        if images is not None:
             self.reused += 1
+            self.manifest.record(base, key, images)
+        return key, images
+
+    def record(self, base: str, key: str, images: PosterImages) -> None:
+        """Images made by this render (from :func:`run_jobs`)."""
+        self.made += 1
         self.manifest.record(base, key, images)
-        return images, note
 
     def finish(self) -> None:
         """Remove what earlier renders made and this one does not use, then save the manifest."""

@@ -350,8 +350,8 @@ def render(draft_path: Path, out_dir: Path, *, settings: RenderSettings | None =
     skipped: list[tuple[str, str]] = []
     photo_bytes = 0
     for slot, (entry, base, source) in enumerate(slots):
-        if slot in failed:
-            skipped.append((entry.photo, failed[slot]))
+        if slot in failed:  # reported as "skipped PHOTO: why": the path is said once
+            skipped.append((entry.photo, failed[slot].removeprefix(f"{source}: ")))
             continue
         images = found[slot]
         photo_bytes += source.stat().st_size

@@ -19,7 +19,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 import synth  # noqa: E402
 from ocr_eval import photograph  # noqa: E402
-from posterocr import _tesseract, ocr, titletext  # noqa: E402
+from posterocr import _tesseract, layout, ocr, titletext  # noqa: E402
 from posterocr.exceptions import MissingDependency, OcrError  # noqa: E402
 from conftest import title_similarity  # noqa: E402
 
@@ -143,6 +143,47 @@ def test_white_on_dark_band_title() -> None:
     reading = ocr.read_title(np.asarray(img))
     truth = "CA-LoRA: Adapting Existing LoRA for Compressed Language Models"
     assert title_similarity(reading.text, truth) >= 0.95, reading
+
+
+
+def _title_row() -> tuple[np.ndarray, int, list[layout.Line]]:
+    """A bold title line drawn on white, its layout scale and lines."""
+    img = Image.new("L", (2400, 600), 250)
+    d = ImageDraw.Draw(img)
+    d.text((200, 200), "Compressing Pretraining for Edge Devices", font=ImageFont.truetype(FONT, 84), fill=15)
+    grey = np.asarray(img)
+    lay = layout.analyse(grey)
+    lines = [ln for ln in lay.lines if ln.n >= 20]
+    assert len(lines) == 1
+    return grey, lay.k, lines
+
+
+def test_pieces_of_one_row_keep_the_span_between_them() -> None:
+    """Tape over "ess" splits the line in two for layout analysis; the letters
+    half under it must reach Tesseract, not be blanked with the background."""
+    grey, k, (ln,) = _title_row()
+    g = ln.glyph
+    cut = int(ln.x0 + 5.2 * 0.62 * g)  # ~ after "Compr" (bold DejaVu is ~0.62 cap heights a letter)
+    left = layout.Line(ln.x0, ln.y0, cut, ln.y1, g, 5, False)
+    right = layout.Line(int(cut + 2 * g), ln.y0, ln.x1, ln.y1, g, 30, False)
+    block = layout.Block(left)
+    block.add(right)
+    ocr._ocr(grey, k, [block], timeout=20.0)
+    assert "Compressing" in block.text, block.text
+
+
+def test_join_row_reaches_farther_along_a_baseline_only() -> None:
+    """Pieces 6 glyphs apart on one baseline (a strip of tape) are one line;
+    the same gap to text on another baseline, or 10 glyphs, is not."""
+    g = 20.0
+    seed = layout.Block(layout.Line(100, 100, 400, 127, g, 12, False))
+    same = layout.Block(layout.Line(520, 101, 800, 127, g, 12, False))
+    joined = layout.join_row(seed, [seed, same])
+    assert joined.box == (100, 100, 800, 127)
+    lower = layout.Block(layout.Line(520, 108, 800, 133, g, 12, False))  # 6 px lower: another row
+    assert layout.join_row(seed, [seed, lower]) is seed
+    far = layout.Block(layout.Line(600, 101, 800, 127, g, 12, False))
+    assert layout.join_row(seed, [seed, far]) is seed
 
 
 # --------------------------------------------------------------------------- text cleaning

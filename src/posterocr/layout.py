@@ -134,8 +134,10 @@ def next_below(b: Block, blocks: list[Block]) -> Block | None:
 def join_row(seed: Block, blocks: list[Block]) -> Block:
     """*seed* plus the pieces of its line(s) that a gap split off: tape or a
     finger across a title, or a wide "Name:  rest" gap.  Pieces must be of the
-    same size and polarity and within 4 glyphs; logos beside a title are
-    farther off (and _trim_edges drops stray runs anyway).
+    same size and polarity and within 4 glyphs -- 8 for a one-line piece on
+    the baseline of one of the seed's lines (a strip of tape across a small
+    title is that wide); logos beside a title are farther off, or of another
+    size (and _trim_edges drops stray runs anyway).
     """
     mates: list[Block] = []
     x0, y0, x1, y1 = seed.box
@@ -147,7 +149,10 @@ def join_row(seed: Block, blocks: list[Block]) -> Block:
             if b is seed or b in mates or b.light != seed.light or not 0.7 <= b.glyph / g <= 1.43:
                 continue
             bx0, by0, bx1, by1 = b.box
-            if by0 < y0 - 0.3 * g or by1 > y1 + 0.3 * g or max(bx0 - x1, x0 - bx1) > 4 * g:
+            if by0 < y0 - 0.3 * g or by1 > y1 + 0.3 * g:
+                continue
+            gap = max(bx0 - x1, x0 - bx1)
+            if gap > 8 * g or (gap > 4 * g and not _on_baseline(b, [seed, *mates])):
                 continue
             mates.append(b)
             x0, x1 = min(x0, bx0), max(x1, bx1)
@@ -161,6 +166,15 @@ def join_row(seed: Block, blocks: list[Block]) -> Block:
     joined.score = seed.score
     joined.below = next_below(joined, blocks)
     return joined
+
+
+def _on_baseline(b: Block, row: list[Block]) -> bool:
+    """Is *b* one line sitting on the baseline of a line of *row*, at the same height?"""
+    if len(b.lines) != 1:
+        return False
+    p = b.lines[0]
+    return any(abs(ln.y1 - p.y1) <= 0.25 * ln.glyph and abs(ln.y0 - p.y0) <= 0.35 * ln.glyph
+               for blk in row for ln in blk.lines)
 
 
 # --------------------------------------------------------------------------- lines and blocks
@@ -337,9 +351,10 @@ def _lines_in_class(hmap: np.ndarray, stats: np.ndarray, sel: np.ndarray, size: 
         lx, ly, lw, lh = (int(v) for v in st2[j, :4])
         # A "line" much taller than its glyphs is a picture, QR code or table;
         # one of solid blocks (median glyph fills its box) or of tall thin
-        # shapes is a bar chart.  (Wide shapes are fine: small bold serif
-        # letters fuse into word-long components.)
-        if glyph < 3 or lh > glyph * 2.2 or lw < glyph * 1.5 or fill[j] > 0.8 or not 0.33 <= aspect[j] <= 3.5:
+        # shapes is a bar chart.  Small bold letters, blurred, fill ~0.8-0.85
+        # of their box ("s", "a", "e" become blobs); bars fill it all.  (Wide
+        # shapes are fine: small bold serif letters fuse into word-long components.)
+        if glyph < 3 or lh > glyph * 2.2 or lw < glyph * 1.5 or fill[j] > 0.9 or not 0.33 <= aspect[j] <= 3.5:
             continue
         # Vertically, the line is its baseline plus room for capitals and
         # descenders: a taller logo word caught at its end must not stretch

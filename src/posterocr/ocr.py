@@ -26,6 +26,7 @@ from .titletext import looks_like_authors, reads_as_sentence, reads_as_title
 
 TARGET_GLYPH = 42.0  # cap height handed to Tesseract (x-height then ~30 px)
 PROBE_GLYPHS = 16  # how much of an author line is read to recognise it (in glyph heights)
+SHADED = 0.8  # a crop whose background falls below this share of its median somewhere is shaded
 GAP = 40  # white rows between stacked candidates in the OCR image
 # A guessed title is reported below the draft's flag threshold (draft.FLAG_BELOW = 0.5),
 # so the user is asked to check it and can pick the alternative.
@@ -59,6 +60,8 @@ def read_title(poster: np.ndarray, *, timeout: float = 20.0) -> TitleReading:
     # beneath it -- only the start of it when it is set lighter than the
     # winner (an author line: read just enough to recognise names), all of it
     # when it is as bold (a subtitle, or the real title under a big tagline).
+    if best.below is not None:  # a subtitle or title under a headline can be split by tape too
+        best.below = layout.join_row(best.below, blocks)
     below = best.below
     cands: list[Block] = [best]
     probes: tuple[Block, ...] = ()
@@ -202,8 +205,10 @@ def _author_backed(blocks: list[Block], best: Block, body: float) -> list[Block]
     footer band with the authors).
     """
     found = []
+    # Not best itself, nor a piece join_row merged into it or the block beneath.
+    mine = {id(ln) for blk in (best, best.below) if blk is not None for ln in blk.lines}
     for b in blocks:
-        if b is best:
+        if b is best or id(b.lines[0]) in mine:
             continue
         # Clearly above body size -- or, when the body text is too small to be
         # found at all (a far or blurred photo), large next to the headline.
@@ -247,18 +252,42 @@ def _crop(grey: np.ndarray, k: int, b: Block, probe: bool = False) -> np.ndarray
     # not turn into junk words; the background level is the region's bright mode.
     bgval = int(np.percentile(region, 90))
     out = np.full_like(region, bgval)
-    for ln in lines:
-        lx0, ly0 = max(0, (ln.x0 - pad) * k - X0), max(0, (ln.y0 - pady) * k - Y0)
-        lx1, ly1 = (ln.x1 + pad) * k - X0, (ln.y1 + pady) * k - Y0
+    for x0, y0, x1, y1 in _keep_boxes(lines, g):
+        lx0, ly0 = max(0, (x0 - pad) * k - X0), max(0, (y0 - pady) * k - Y0)
+        lx1, ly1 = (x1 + pad) * k - X0, (y1 + pady) * k - Y0
         out[ly0:ly1, lx0:lx1] = region[ly0:ly1, lx0:lx1]
     f = TARGET_GLYPH / (g * k)
     interp = cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC
     out = cv2.resize(out, None, fx=f, fy=f, interpolation=interp)
+    # Translucent tape, a hand's shadow or glare over part of the line darken
+    # its background there: divide by the local background (a closing wider
+    # than any stroke) so the letters under it keep their contrast after the
+    # global stretch below.  An evenly lit crop is left as it is.
+    size = int(0.6 * TARGET_GLYPH) | 1
+    bg = cv2.morphologyEx(out, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
+    lo_bg, hi_bg = np.percentile(bg, (2, 50))
+    if lo_bg < SHADED * hi_bg:
+        out = cv2.divide(out, np.maximum(bg, 1), scale=255)
     # Stretch so the background is white and the text near black.
     lo, hi = np.percentile(out, (2, 90))
     if hi - lo > 10:
         out = cv2.convertScaleAbs(out, alpha=255.0 / (hi - lo), beta=-lo * 255.0 / (hi - lo))
     return out
+
+
+def _keep_boxes(lines: list[Line], g: float) -> list[tuple[int, int, int, int]]:
+    """The line boxes, plus the span between two pieces of one row (join_row's
+    tape, finger or wide gap): letters half under tape are not found as glyphs
+    but are often still legible, and blanking them cuts words in two."""
+    boxes = [(ln.x0, ln.y0, ln.x1, ln.y1) for ln in lines]
+    row = sorted(lines, key=lambda ln: ln.x0)
+    for i, a in enumerate(row):
+        for c in row[i + 1:]:
+            overlap = min(a.y1, c.y1) - max(a.y0, c.y0)
+            if overlap > 0.5 * min(a.y1 - a.y0, c.y1 - c.y0) and 0 < c.x0 - a.x1 <= 4 * g:
+                boxes.append((a.x1, max(a.y0, c.y0), c.x0, min(a.y1, c.y1)))
+                break
+    return boxes
 
 
 def _ocr(grey: np.ndarray, k: int, cands: list[Block], timeout: float, probes: tuple[Block, ...] = ()) -> None:

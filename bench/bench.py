@@ -37,29 +37,36 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "src"))
 
 
-def _tree_rss_kib(root_pid: int) -> int:
-    """Resident memory of a process and all its descendants, in KiB (Linux /proc)."""
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _tree_sample(root_pid: int) -> tuple[int, dict[tuple[int, int], float]]:
+    """(resident memory of a process and all its descendants in KiB, {(pid, start time): its own CPU s so far})."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
+    cpu: dict[int, tuple[int, float]] = {}  # pid -> (start time, CPU s)
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
             with open(f"/proc/{entry.name}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                fields = f.read().rsplit(")", 1)[1].split()
             with open(f"/proc/{entry.name}/status") as f:
                 vmrss = next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
         except (OSError, ValueError, IndexError):
             continue
         pid = int(entry.name)
-        children.setdefault(ppid, []).append(pid)
+        children.setdefault(int(fields[1]), []).append(pid)
         rss[pid] = vmrss
-    total, stack = 0, [root_pid]
+        cpu[pid] = (int(fields[19]), (int(fields[11]) + int(fields[12])) / _TICK)  # its own utime + stime
+    total, stack, tree = 0, [root_pid], {}
     while stack:
         pid = stack.pop()
         total += rss.get(pid, 0)
+        if pid in cpu:  # keyed with the start time: a pid reused later is another process
+            tree[(pid, cpu[pid][0])] = cpu[pid][1]
         stack.extend(children.get(pid, []))
-    return total
+    return total, tree
 
 
 def _children_cpu() -> float:
@@ -71,9 +78,11 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None,
         cpus: set[int] | None = None) -> tuple[float, int, float]:
     """Run *cmd* (on the CPUs *cpus* only, if given); return (wall s, peak tree RSS MiB, CPU s).
 
-    CPU seconds come from RUSAGE_CHILDREN, which counts a child and every
-    descendant it waited for (pool workers, tesseract); the bench runs one
-    command at a time, so the difference before/after is this command's.
+    CPU seconds: RUSAGE_CHILDREN counts the command and every descendant it
+    waited for, exactly; but pool workers forked by a forkserver are not
+    waited for by the command, so their CPU is also summed from /proc samples
+    of every process of the tree (every 20 ms: each process's last moments
+    are missed, a slight undercount). The larger of the two is reported.
     """
     pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
     cpu_start = _children_cpu()
@@ -81,13 +90,16 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None,
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             preexec_fn=pin)
     peak = 0
+    seen: dict[tuple[int, int], float] = {}  # (pid, start time) -> CPU s at its last sample
     stop = threading.Event()
 
     def sample() -> None:
         nonlocal peak
         while not stop.is_set():
-            peak = max(peak, _tree_rss_kib(proc.pid))
-            stop.wait(0.05)
+            rss, cpu = _tree_sample(proc.pid)
+            peak = max(peak, rss)
+            seen.update(cpu)
+            stop.wait(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -97,7 +109,8 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None,
     elapsed = time.perf_counter() - start
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err}")
-    return elapsed, peak // 1024, _children_cpu() - cpu_start
+    waited = _children_cpu() - cpu_start
+    return elapsed, peak // 1024, max(waited, sum(seen.values()))
 
 
 def _has_option(exe: str, command: str, option: str) -> bool:

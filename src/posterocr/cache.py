@@ -14,6 +14,7 @@ import hashlib
 import json
 from dataclasses import asdict
 from functools import lru_cache
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +29,20 @@ _MEASURING_MODULES = ("load.py", "detect.py", "geometry.py", "ocr.py", "layout.p
                       "links.py", "match.py", "papers.py", "pipeline.py")
 
 
-@lru_cache(maxsize=1)
-def code_fingerprint() -> str:
-    digest = hashlib.sha256(__version__.encode())
+def source_fingerprint(salt: str, modules: Iterable[str]) -> str:
+    """A short hash of *salt* and the source of posterocr's *modules*: it changes when their code does."""
+    digest = hashlib.sha256(salt.encode())
     package = Path(__file__).parent
-    for name in _MEASURING_MODULES:
+    for name in modules:
         path = package / name
         if path.exists():
             digest.update(name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    return source_fingerprint(__version__, _MEASURING_MODULES)
 
 
 def result_to_json(result: PhotoResult) -> dict[str, Any]:

@@ -21,7 +21,6 @@ corners travel with the pixels in one atomically written file.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import math
@@ -33,6 +32,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from .cache import source_fingerprint
 from .records import Corners
 from .yamlio import write_atomic
 
@@ -55,13 +55,7 @@ _WARP_MODULES = ("load.py", "detect.py", "geometry.py")
 @lru_cache(maxsize=1)
 def fingerprint() -> str:
     """Changes whenever the code that makes a crop changes, so old crops are never used."""
-    digest = hashlib.sha256(f"crop-v{CROP_VERSION}".encode())
-    package = Path(__file__).parent
-    for name in _WARP_MODULES:
-        path = package / name
-        if path.exists():
-            digest.update(name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
+    return source_fingerprint(f"crop-v{CROP_VERSION}", _WARP_MODULES)
 
 
 @dataclass(frozen=True)

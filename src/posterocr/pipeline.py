@@ -23,6 +23,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from . import _tesseract, crops, detect, links, load, match, ocr, papers, review
 from .cache import CACHE_DIR_NAME, ResultCache
 from .draft import MergeReport, load_or_new_draft, save_draft
@@ -101,18 +103,7 @@ def process_photo(path: Path, photo: str, sha256: str, settings: ExtractSettings
         if not codes:
             codes = links.decode_qr(poster)
         title = ocr.read_title(poster, timeout=settings.ocr_timeout)
-        paper = None
-        candidates: tuple[PaperMatch, ...] = ()
-        printed: list[str] = []
-        if index is not None:
-            lines = match.ocr_lines(poster, timeout=settings.ocr_timeout)
-            found = match.match_poster(index, lines, title_guess=title.text)
-            printed = links.find_printed_links("\n".join(lines))
-            if found.paper is not None:
-                paper = _paper_match(found.paper, found.score)
-                title = _canonical_title(title, paper)
-            else:
-                candidates = tuple(_paper_match(p, s) for p, s in found.candidates if s >= match.CANDIDATE_FLOOR)
+        listed = _match_list(poster, title, index, settings.ocr_timeout) if index is not None else _NOT_LISTED
     except PhotoError as exc:
         # The result is this photo's: its name is said once, where the result is reported.
         error = str(exc).removeprefix(f"{path}: ")
@@ -122,21 +113,45 @@ def process_photo(path: Path, photo: str, sha256: str, settings: ExtractSettings
                            seconds=time.perf_counter() - start)
     # The poster's own links first (a QR code is the author's choice), then the list's;
     # best_link prefers a paper host (arXiv, OpenReview, ...) over a lab or code site.
-    link, others = links.best_link([*codes, *printed, *([paper.link] if paper else [])])
+    paper = listed.paper
+    link, others = links.best_link([*codes, *listed.printed_links, *([paper.link] if paper else [])])
     return PhotoResult(
         photo=photo,
         sha256=sha256,
         size=(width, height),
         detection=detection,
-        title=title,
+        title=_canonical_title(title, paper) if paper else title,
         seconds=time.perf_counter() - start,
         previews=(previews.photo_jpeg, previews.poster_jpeg),
         crop=crop,
         paper=paper,
-        paper_candidates=candidates,
+        paper_candidates=listed.candidates,
         link=link,
         links=others,
     )
+
+
+@dataclass(frozen=True)
+class _Listed:
+    """What the paper list says about one poster."""
+
+    paper: PaperMatch | None = None  # the clear winner
+    candidates: tuple[PaperMatch, ...] = ()  # else the close ones, for the user
+    printed_links: tuple[str, ...] = ()  # arXiv ids, DOIs, URLs in the poster's text
+
+
+_NOT_LISTED = _Listed()
+
+
+def _match_list(poster: np.ndarray, title: TitleReading, index: match.PaperIndex, timeout: float) -> _Listed:
+    """OCR the whole poster once; match its lines against the list; printed links come from the same text."""
+    lines = match.ocr_lines(poster, timeout=timeout)
+    found = match.match_poster(index, lines, title_guess=title.text)
+    printed = tuple(links.find_printed_links("\n".join(lines)))
+    if found.paper is not None:
+        return _Listed(paper=_paper_match(found.paper, found.score), printed_links=printed)
+    close = tuple(_paper_match(p, s) for p, s in found.candidates if s >= match.CANDIDATE_FLOOR)
+    return _Listed(candidates=close, printed_links=printed)
 
 
 def _paper_match(paper: papers.Paper, score: float) -> PaperMatch:

@@ -23,6 +23,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from . import _tesseract, crops, detect, links, load, match, ocr, papers, review
@@ -94,12 +95,16 @@ def process_photo(path: Path, photo: str, sha256: str, settings: ExtractSettings
         detection = detect.find_poster(image)
         poster = detect.warp_poster(image, detection.corners, max_side=OCR_MAX_SIDE)
         previews = review.make_previews(image, poster)
-        crop = crops.encode_crop(poster, detection.corners)  # render starts from it: no second decode + warp
         # QR codes: the photo first (a code is best read where its modules are sharpest),
         # limited to the poster so the neighbour's code is not taken; the corrected poster
         # only when that found nothing (a code that perspective made hard to read).
-        codes = links.decode_qr(image, within=detection.corners)
-        del image  # the full-resolution photo is the largest object alive; free it before OCR
+        # The reader works on grey: the full-resolution RGB photo, the largest object alive,
+        # is freed before it and the crop encoder run (a worker's peak memory was the encoder's).
+        grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+        del image
+        codes = links.decode_qr(grey, within=detection.corners)
+        del grey
+        crop = crops.encode_crop(poster, detection.corners)  # render starts from it: no second decode + warp
         if not codes:
             codes = links.decode_qr(poster)
         title = ocr.read_title(poster, timeout=settings.ocr_timeout)

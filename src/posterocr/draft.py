@@ -541,8 +541,8 @@ def _refresh(entry: CommentedMap, result: PhotoResult) -> tuple[str, str]:
 
     # link follows what was found while the user has not edited it (empty, or the last measured link).
     link = entry.get("link")
-    if "link" in entry and ((link is None and result.link) or (isinstance(link, str) and link != result.link and (
-            not link.strip() or link == measured.get("link")))):
+    unedited = link is None or (isinstance(link, str) and (not link.strip() or link == measured.get("link")))
+    if "link" in entry and unedited and (link or "") != result.link:
         _set_in_place(entry, "link", DoubleQuotedScalarString(result.link))
 
     reasons = _flag_reasons(det, result.title)

@@ -13,20 +13,18 @@ shared state.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import shutil
-import signal
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from . import _tesseract, crops, detect, links, load, match, ocr, papers, review
+from . import _tesseract, crops, detect, links, load, match, ocr, papers, review, workers
 from .cache import CACHE_DIR_NAME, ResultCache
 from .draft import MergeReport, load_or_new_draft, save_draft
 from .exceptions import MissingDependency, OutputError, PhotoError, PosterocrError
@@ -183,9 +181,6 @@ _worker_index: match.PaperIndex | None = None
 def _init_worker(index: match.PaperIndex | None) -> None:
     global _worker_index
     _worker_index = index
-    load.limit_worker_resources()  # one thread each (the pool fills the cores), no RSS creep
-    # Workers leave Ctrl-C to the parent, which stops handing out photos and saves the draft.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _process_in_worker(path: Path, photo: str, sha256: str, settings: ExtractSettings) -> PhotoResult:
@@ -198,10 +193,7 @@ def _run(jobs: list[tuple[Path, str, str]], settings: ExtractSettings,
         for path, photo, sha256 in jobs:
             yield process_photo(path, photo, sha256, settings, index)
         return
-    # forkserver, not fork: a forked copy of a process whose OpenCV or libheif threads were busy
-    # can deadlock (seen: cv2.setNumThreads in a forked worker hung forever).
-    pool = ProcessPoolExecutor(max_workers=min(settings.jobs, len(jobs)), initializer=_init_worker,
-                               initargs=(index,), mp_context=multiprocessing.get_context("forkserver"))
+    pool = workers.pool(min(settings.jobs, len(jobs)), initializer=_init_worker, initargs=(index,))
     try:
         futures = [pool.submit(_process_in_worker, path, photo, sha256, settings) for path, photo, sha256 in jobs]
         for future in as_completed(futures):

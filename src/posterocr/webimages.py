@@ -31,10 +31,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import multiprocessing
-import signal
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -48,6 +46,7 @@ from .draft import write_atomic
 from .exceptions import OutputError, PhotoError
 from .load import file_sha256, load_photo
 from .records import Corners
+from .workers import pool as workers_pool
 
 MANIFEST = ".manifest.json"
 # Bump when the pixels or file layout for the same inputs change, so old outputs are re-made.
@@ -379,12 +378,6 @@ def _write_original(source: Path, image: np.ndarray | None, base: str, out_dir: 
     return f"originals/{base}.jpg", len(data)
 
 
-def _worker_init() -> None:
-    # Ctrl-C is the parent's to handle; one OpenCV thread per worker so N workers use N cores, not N².
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    cv2.setNumThreads(1)
-
-
 def run_jobs(jobs: list[ImageJob],
              workers: int) -> Iterator[tuple[int, tuple[PosterImages, str | None, bool] | PhotoError]]:
     """(index into *jobs*, result or the PhotoError it raised), in completion order.
@@ -400,12 +393,7 @@ def run_jobs(jobs: list[ImageJob],
             except PhotoError as exc:
                 yield i, exc
         return
-    # Not fork: this process may already run OpenCV's thread pool (an in-process
-    # render, a test), and a forked child inherits its locks held - it hangs.
-    # The fork server is a fresh interpreter, started once, with this module loaded.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context, initializer=_worker_init)
+    pool = workers_pool(min(workers, len(jobs)), preload=[__name__])
     try:
         futures = {pool.submit(make_images, job): i for i, job in enumerate(jobs)}
         for future in as_completed(futures):

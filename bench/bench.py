@@ -6,7 +6,8 @@
 
 Prints seconds per photo for: `posterocr extract` -j 1 (pinned to ONE core, so it measures
 one core's work even on a multi-core machine), -j 2, -j 2 with `--papers`, a re-run with
-nothing changed, `posterocr render`; the peak resident memory of the whole process tree; and
+nothing changed, `posterocr render`; the peak memory of the whole process tree (RSS, and PSS, which
+counts pages shared between processes once; with what each process held at the RSS peak); and
 the `tesseract` command on the same whole photos (the naive baseline) with the ratio to
 extract -j 1. Next to wall seconds it prints CPU seconds (user + system of the command and
 all the processes it waited for: workers, tesseract): on a machine shared with other jobs
@@ -40,10 +41,26 @@ sys.path.insert(0, str(REPO / "src"))
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _tree_sample(root_pid: int) -> tuple[int, dict[tuple[int, int], float]]:
-    """(resident memory of a process and all its descendants in KiB, {(pid, start time): its own CPU s so far})."""
+def _memory_kib(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) of one process in KiB. RSS counts every page the process maps, so pages a forkserver's
+    workers share with it (libraries, imported modules) are counted once per process; PSS splits each
+    shared page among its sharers, so summed PSS is what the tree really occupies."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            fields = {line.split(":")[0]: int(line.split()[1]) for line in f if line.split()[0] in ("Rss:", "Pss:")}
+        return fields.get("Rss", 0), fields.get("Pss", 0)
+    except (OSError, ValueError, IndexError):  # exited, or a kernel without smaps_rollup: RSS only
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                return next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0), 0
+        except (OSError, ValueError):
+            return 0, 0
+
+
+def _tree_sample(root_pid: int) -> tuple[int, int, dict[tuple[int, int], float], list[tuple[str, int, int]]]:
+    """(RSS and PSS of a process and all its descendants in KiB, {(pid, start time): its own CPU s so far},
+    [(name, RSS KiB, PSS KiB) of each process])."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     cpu: dict[int, tuple[int, float]] = {}  # pid -> (start time, CPU s)
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -51,22 +68,41 @@ def _tree_sample(root_pid: int) -> tuple[int, dict[tuple[int, int], float]]:
         try:
             with open(f"/proc/{entry.name}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-            with open(f"/proc/{entry.name}/status") as f:
-                vmrss = next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
         except (OSError, ValueError, IndexError):
             continue
         pid = int(entry.name)
         children.setdefault(int(fields[1]), []).append(pid)
-        rss[pid] = vmrss
         cpu[pid] = (int(fields[19]), (int(fields[11]) + int(fields[12])) / _TICK)  # its own utime + stime
-    total, stack, tree = 0, [root_pid], {}
+    rss_total, pss_total, tree, each = 0, 0, {}, []
+    stack: list[tuple[int, tuple[str, bytes], str]] = [(root_pid, ("", b""), "")]  # (pid, parent's identity, label)
     while stack:
-        pid = stack.pop()
-        total += rss.get(pid, 0)
+        pid, parent, parent_label = stack.pop()
+        ident = _identity(pid)
+        rss, pss = _memory_kib(pid)
+        if _identity(pid) != ident or (ident == parent and parent_label != "forkserver"):
+            # Between fork and exec (a worker starting tesseract) a child maps its parent's pages
+            # copy-on-write: RSS would count the parent twice (seen: a 150 MB "tesseract"). That
+            # memory is the parent's, counted there. (Pool workers are forks of the fork server.)
+            rss = pss = 0
+        rss_total, pss_total = rss_total + rss, pss_total + pss
+        label = "forkserver" if b"forkserver" in ident[1] else ident[0]
+        label = "worker" if label == parent_label == "forkserver" else label
+        each.append((label, rss, pss))
         if pid in cpu:  # keyed with the start time: a pid reused later is another process
             tree[(pid, cpu[pid][0])] = cpu[pid][1]
-        stack.extend(children.get(pid, []))
-    return total, tree
+        stack.extend((child, ident, label) for child in children.get(pid, []))
+    return rss_total, pss_total, tree, [e for e in each if e[1]]
+
+
+def _identity(pid: int) -> tuple[str, bytes]:
+    """(comm, command line) of a process: what changes when it execs."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            cmdline = f.read()
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip(), cmdline
+    except OSError:
+        return "?", b""
 
 
 def _children_cpu() -> float:
@@ -75,8 +111,8 @@ def _children_cpu() -> float:
 
 
 def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None,
-        cpus: set[int] | None = None) -> tuple[float, int, float]:
-    """Run *cmd* (on the CPUs *cpus* only, if given); return (wall s, peak tree RSS MiB, CPU s).
+        cpus: set[int] | None = None, verbose_memory: bool = False) -> tuple[float, int, int, float]:
+    """Run *cmd* (on the CPUs *cpus* only, if given); return (wall s, peak tree RSS MiB, peak tree PSS MiB, CPU s).
 
     CPU seconds: RUSAGE_CHILDREN counts the command and every descendant it
     waited for, exactly; but pool workers forked by a forkserver are not
@@ -89,15 +125,18 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None,
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             preexec_fn=pin)
-    peak = 0
+    peak = peak_pss = 0
+    at_peak: list[tuple[str, int, int]] = []
     seen: dict[tuple[int, int], float] = {}  # (pid, start time) -> CPU s at its last sample
     stop = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, peak_pss, at_peak
         while not stop.is_set():
-            rss, cpu = _tree_sample(proc.pid)
-            peak = max(peak, rss)
+            rss, pss, cpu, each = _tree_sample(proc.pid)
+            if rss > peak:
+                peak, at_peak = rss, each
+            peak_pss = max(peak_pss, pss)
             seen.update(cpu)
             stop.wait(0.02)
 
@@ -110,7 +149,11 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None,
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err}")
     waited = _children_cpu() - cpu_start
-    return elapsed, peak // 1024, max(waited, sum(seen.values()))
+    if verbose_memory and at_peak:
+        print(f"  {' '.join(cmd[1:])}: at the RSS peak " + ", ".join(
+            f"{name} {rss // 1024}/{pss // 1024}" for name, rss, pss in sorted(at_peak, key=lambda e: -e[1]))
+            + " (RSS/PSS MiB)")
+    return elapsed, peak // 1024, peak_pss // 1024, max(waited, sum(seen.values()))
 
 
 def _has_option(exe: str, command: str, option: str) -> bool:
@@ -170,7 +213,7 @@ def main() -> int:
     for label, folder, jobs, cpus in (("extract -j 1 (one core)", "j1", 1, {cores[0]}),
                                       ("extract -j 2", "j2", 2, None)):
         (work / folder).mkdir()
-        rows.append((label, *run([*extract, "-j", str(jobs)], work / folder, cpus=cpus)))
+        rows.append((label, *run([*extract, "-j", str(jobs)], work / folder, cpus=cpus, verbose_memory=jobs > 1)))
     if papers is None:
         print("(no --papers line: no paper list for these photos; pass --papers FILE)")
     elif not _has_option(exe, "extract", "--papers"):
@@ -178,19 +221,19 @@ def main() -> int:
     else:
         (work / "papers").mkdir()
         rows.append((f"extract -j 2 --papers {papers.name}",
-                     *run([*extract, "-j", "2", "--papers", str(papers)], work / "papers")))
+                     *run([*extract, "-j", "2", "--papers", str(papers)], work / "papers", verbose_memory=True)))
     rows.append(("re-run, nothing changed", *run([*extract, "-j", "2"], work / "j2")))
     rows.append(("render", *run([exe, "render", "posters.yaml", "-o", "output"], work / "j2")))
-    seconds2, _, cpu2 = run([exe, "render", "posters.yaml", "-o", "output"], work / "j2")
-    rows.append(("render again (up to date)", seconds2, 0, cpu2))
+    seconds2, _, _, cpu2 = run([exe, "render", "posters.yaml", "-o", "output"], work / "j2")
+    rows.append(("render again (up to date)", seconds2, 0, 0, cpu2))
     out_bytes = sum(p.stat().st_size for p in (work / "j2" / "output").rglob("*") if p.is_file())
 
-    for label, seconds, rss, cpu in rows:
-        mem = f"peak RSS {rss:5d} MiB" if rss else ""
+    for label, seconds, rss, pss, cpu in rows:
+        mem = f"peak RSS {rss:5d} MiB, PSS {pss:5d} MiB" if rss else ""
         print(f"{label:34} {seconds:7.2f} s  {seconds / n:6.3f} s/photo  CPU {cpu / n:6.3f} s/photo  {mem}")
     print(f"output/ {out_bytes / 1e6:.2f} MB = {100 * out_bytes / source_bytes:.1f} % of the photos' bytes")
     print(f"-j 2 speed-up over -j 1: {rows[0][1] / rows[1][1]:.2f}x wall "
-          f"(CPU per photo -j 2 / -j 1: {rows[1][3] / rows[0][3]:.2f}; 1.00 = no parallel overhead)")
+          f"(CPU per photo -j 2 / -j 1: {rows[1][4] / rows[0][4]:.2f}; 1.00 = no parallel overhead)")
 
     if args.baseline and shutil.which("tesseract"):
         env = dict(os.environ, OMP_THREAD_LIMIT="1")
@@ -198,12 +241,12 @@ def main() -> int:
         sample = [name for name in names if name.lower().endswith((".jpg", ".jpeg", ".png"))][: args.baseline]
         total, total_cpu = 0.0, 0.0
         for name in sample:
-            seconds, _, cpu = run(["tesseract", str(photos / name), "stdout"], work, env, cpus={cores[0]})
+            seconds, _, _, cpu = run(["tesseract", str(photos / name), "stdout"], work, env, cpus={cores[0]})
             total, total_cpu = total + seconds, total_cpu + cpu
         per_photo, cpu_per_photo = total / len(sample), total_cpu / len(sample)
         print(f"baseline `tesseract PHOTO stdout` (one core), {len(sample)} photos: {per_photo:.2f} s/photo "
               f"(CPU {cpu_per_photo:.2f}); extract -j 1 takes {rows[0][1] / n / per_photo:.3f} of that "
-              f"(CPU {rows[0][3] / n / cpu_per_photo:.3f})")
+              f"(CPU {rows[0][4] / n / cpu_per_photo:.3f})")
     print(f"(work folder: {work})")
     return 0
 

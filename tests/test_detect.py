@@ -163,3 +163,68 @@ def test_found_quad_is_inside_photo_and_convex(photo_set) -> None:
     assert polygon_area(quad) > 0.05 * SIZE[0] * SIZE[1]
     assert (quad[:, 0] > -0.05 * SIZE[0]).all() and (quad[:, 0] < 1.05 * SIZE[0]).all()
     assert (quad[:, 1] > -0.05 * SIZE[1]).all() and (quad[:, 1] < 1.05 * SIZE[1]).all()
+
+
+# --------------------------------------------------------------------------- occluders
+
+
+def test_in_focus_edge_is_sharp_and_defocused_outline_is_soft() -> None:
+    """The paper's edge is in focus; a sleeve close to the camera is not."""
+    from posterocr.detect_sampling import _sharpness
+
+    img = np.full((200, 200), 60, np.uint8)
+    img[:, 100:] = 200
+    blurred = cv2.GaussianBlur(img, (0, 0), 4.0)
+    pts = np.stack([np.full(50, 99.5), np.linspace(50, 150, 50)], axis=1)
+    normal = np.array([1.0, 0.0])
+    assert np.nanmedian(_sharpness(img, pts, normal)) >= 0.45  # a step between two samples: half each
+    assert np.nanmedian(_sharpness(blurred, pts, normal)) < 0.25
+    # No step across the line (plain wall): not judged.
+    assert np.isnan(_sharpness(np.full((200, 200), 120, np.uint8), pts, normal)).all()
+
+
+def _poster_on_wall(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A generated poster warped onto a wall with mild perspective; returns (photo, true corners)."""
+    import synth
+
+    flat = np.asarray(synth.render_poster(synth.random_spec(random.Random(seed), width=1200)).convert("RGB"))
+    img = _wall(np.random.default_rng(seed))
+    w, h = SIZE
+    fh, fw = flat.shape[:2]
+    pw = 0.62 * w
+    ph = pw * fh / fw
+    x0, y0 = 0.16 * w, 0.5 * (h - ph)
+    quad = np.array([[x0, y0 + 10], [x0 + pw, y0 - 25], [x0 + pw + 12, y0 + ph + 20], [x0 - 8, y0 + ph]])
+    src = np.array([[0, 0], [fw - 1, 0], [fw - 1, fh - 1], [0, fh - 1]], np.float32)
+    m = cv2.getPerspectiveTransform(src, quad.astype(np.float32))
+    warped = cv2.warpPerspective(flat, m, (w, h))
+    mask = cv2.warpPerspective(np.full((fh, fw), 255, np.uint8), m, (w, h)) > 127
+    img[mask] = warped[mask]
+    return img, quad
+
+
+def test_sleeve_hiding_a_whole_side_is_found_but_flagged() -> None:
+    """Someone's dark, out-of-focus sleeve covers the poster's right side and both its corners.
+
+    The outline is still found (three sides are real), but the right side is
+    the sleeve's outline, not the paper's: the confidence drops below the
+    draft's flag threshold so the user checks the corners.
+    """
+    img, quad = _poster_on_wall(5)
+    w, h = SIZE
+    sleeve = np.zeros((h, w), np.float32)
+    cx = int(quad[1, 0] - 0.06 * w)  # the sleeve's edge runs inside the poster, over its right side
+    cv2.ellipse(sleeve, (cx + int(0.4 * w), h // 2), (int(0.4 * w), int(0.7 * h)), 0, 0, 360, 1.0, -1)
+    sleeve = cv2.GaussianBlur(sleeve, (0, 0), 10)[..., None]  # out of focus: a soft outline
+    img = (img * (1 - sleeve) + np.array([38, 40, 52], np.float32) * sleeve).astype(np.uint8)
+    det = find_poster(img)
+    assert det.found
+    assert quad_iou(det.corners, quad) > 0.75
+    assert det.confidence < 0.5 and "hidden-side" in det.method, (det.confidence, det.method)
+
+
+def test_clean_poster_on_wall_is_not_flagged() -> None:
+    img, quad = _poster_on_wall(5)
+    det = find_poster(img)
+    assert det.found and quad_iou(det.corners, quad) > 0.95
+    assert det.confidence >= 0.5 and "hidden-side" not in det.method, (det.confidence, det.method)

@@ -186,6 +186,50 @@ def test_join_row_reaches_farther_along_a_baseline_only() -> None:
     assert layout.join_row(seed, [seed, far]) is seed
 
 
+def _glared_title(fade: float) -> np.ndarray:
+    """A two-line bold title whose first line fades out under glare towards its end."""
+    img = Image.new("L", (2400, 1600), 250)
+    d = ImageDraw.Draw(img)
+    d.text((150, 120), "Evaluating Representations for", font=ImageFont.truetype(FONT, 84), fill=20)
+    d.text((150, 240), "Question Answering", font=ImageFont.truetype(FONT, 84), fill=20)
+    regular = FONT.replace("-Bold", "")
+    d.text((150, 380), "Ana Garcia¹, Fei Demir², Kai Kowalski¹", font=ImageFont.truetype(regular, 40), fill=20)
+    body = ImageFont.truetype(regular, 26)
+    for i in range(25):
+        d.text((150, 520 + 36 * i), "we adapt the low rank update to the compressed model " * 2, font=body, fill=20)
+    a = np.asarray(img).astype(np.float32)
+    # Glare from x = 800 on: the letters' contrast falls to (1 - fade) of its value.
+    ramp = np.clip((np.arange(a.shape[1]) - 800) / 300, 0, 1)[None, :] * fade
+    a[100:230] += (250 - a[100:230]) * ramp
+    return a.astype(np.uint8)
+
+
+def test_reach_follows_a_line_into_glare() -> None:
+    """The faded end of a title line is too faint to be found as glyphs, but
+    reach() follows the line into it, and it is read."""
+    grey = _glared_title(0.88)
+    lay = layout.analyse(grey)
+    first = min((ln for ln in lay.lines if ln.n >= 10), key=lambda ln: ln.y0)
+    x0, x1 = layout.reach(first, lay.diff)
+    assert x1 > first.x1 + 2 * first.glyph and x0 <= first.x0
+    reading = ocr.read_title(grey)
+    truth = "Evaluating Representations for Question Answering"
+    assert title_similarity(reading.text, truth) >= 0.9, reading
+
+
+def test_reach_stops_at_a_column_gap() -> None:
+    """Text on the same rows but a column away is not part of the line."""
+    img = Image.new("L", (2400, 600), 250)
+    d = ImageDraw.Draw(img)
+    d.text((100, 200), "Sparse Attention", font=ImageFont.truetype(FONT, 84), fill=15)
+    d.text((1700, 200), "ICML 2025", font=ImageFont.truetype(FONT, 84), fill=15)
+    lay = layout.analyse(np.asarray(img))
+    line = min(lay.lines, key=lambda ln: ln.x0)
+    x0, x1 = layout.reach(line, lay.diff)
+    # (A glyph's anti-aliased edge may add a pixel or two; the other column is ~15 glyphs away.)
+    assert line.x0 - 0.3 * line.glyph <= x0 <= line.x0 and line.x1 <= x1 <= line.x1 + 0.3 * line.glyph
+
+
 # --------------------------------------------------------------------------- text cleaning
 
 

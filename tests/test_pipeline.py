@@ -223,3 +223,17 @@ def test_an_edit_saved_while_extract_runs_is_kept(photos: Path) -> None:
     entries = _draft(draft)["posters"]
     assert entries[0]["comment"] == "typed during the run"
     assert entries[-1]["photo"] == "img/IMG_9999.jpg"
+
+
+def test_slowest_photos_are_handed_to_the_pool_first(tmp_path: Path) -> None:
+    """Longest first: HEIC (several times a JPEG's decoding) before JPEG, bigger files before smaller."""
+    from posterocr.pipeline import _expected_cost
+
+    sizes = {"a.jpg": 10, "b.jpg": 1000, "c.HEIC": 5, "d.heif": 50}
+    jobs = []
+    for name, size in sizes.items():
+        (tmp_path / name).write_bytes(b"x" * size)
+        jobs.append((tmp_path / name, name, ""))
+    jobs.append((tmp_path / "gone.jpg", "gone.jpg", ""))  # vanished: cheapest, fails fast in its worker
+    assert [j[1] for j in sorted(jobs, key=_expected_cost, reverse=True)] == ["d.heif", "c.HEIC", "b.jpg", "a.jpg",
+                                                                                "gone.jpg"]

@@ -21,7 +21,6 @@ corners travel with the pixels in one atomically written file.
 
 from __future__ import annotations
 
-import io
 import json
 import math
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ import numpy as np
 from PIL import Image
 
 from .cache import source_fingerprint
+from .exceptions import OutputError
 from .records import Corners
 from .yamlio import write_atomic
 
@@ -79,16 +79,31 @@ def encode_crop(poster: np.ndarray, corners: Corners, *, max_side: int = CROP_SI
     """
     h, w = poster.shape[:2]
     natural = max(h, w)
-    if natural > max_side:  # area-average down: warpPerspective samples and would alias text
+    if natural > max_side:
         scale = max_side / natural
+        # Above half size bilinear already weighs every source pixel (3000 -> 2560 px: 51 dB
+        # PSNR against area averaging) at a fifth of INTER_AREA's cost; below it, it would
+        # skip pixels and alias text, so area averaging.
         poster = cv2.resize(poster, (max(1, round(w * scale)), max(1, round(h * scale))),
-                            interpolation=cv2.INTER_AREA)
+                            interpolation=cv2.INTER_LINEAR if scale >= 0.5 else cv2.INTER_AREA)
     meta = {"v": CROP_VERSION, "corners": [[float(x), float(y)] for x, y in corners], "side": natural}
-    buf = io.BytesIO()
-    # 4:2:0 like render's outputs: its chroma (1280 px) is as fine as the main image's luma.
-    Image.fromarray(np.ascontiguousarray(poster), "RGB").save(
-        buf, "JPEG", quality=quality, optimize=True, comment=json.dumps(meta).encode())
-    return buf.getvalue()
+    # OpenCV's encoder (the same libjpeg-turbo as Pillow's, without Pillow's copies; no
+    # optimize pass: ~5 % larger, half the time). 4:2:0 like render's outputs: its chroma
+    # (1280 px) is as fine as the main image's luma.
+    bgr = cv2.cvtColor(poster, cv2.COLOR_RGB2BGR) if poster.ndim == 3 else poster
+    ok, encoded = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality, cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
+                                             cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420])
+    if not ok:
+        raise OutputError(f"cannot encode the corrected poster ({w}x{h} px) as JPEG; report this as a bug")
+    return _with_comment(encoded.tobytes(), json.dumps(meta).encode())
+
+
+def _with_comment(jpeg: bytes, comment: bytes) -> bytes:
+    """*jpeg* with a COM segment holding *comment*, after SOI and the APPn headers (JFIF wants APP0 first)."""
+    pos = 2
+    while jpeg[pos:pos + 1] == b"\xff" and 0xE0 <= jpeg[pos + 1] <= 0xEF:
+        pos += 2 + int.from_bytes(jpeg[pos + 2:pos + 4], "big")
+    return jpeg[:pos] + b"\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment + jpeg[pos:]
 
 
 def save_crop(cache_dir: Path, sha256: str, data: bytes) -> None:

@@ -19,7 +19,12 @@ edges even where a hand, a head or tape hides parts of them:
    poster outside, and quads that cut through text are penalised, so the
    largest well-outlined quad wins over inner boxes (header band, figures) and
    over quads stretched to a neighbouring poster or an occluder's outline.
-5. The winner's sides are re-fitted on the full-resolution photo.
+   A soft (out-of-focus) edge counts as an occluder's outline, not as paper.
+5. The winner's sides are re-fitted on the full-resolution photo. When one of
+   its sides is mostly someone's outline, the paper's edge there is hidden and
+   its corners are a guess: the confidence is capped below the flag threshold.
+
+Sampling along lines lives in :mod:`posterocr.detect_sampling`.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from .detect_sampling import (_add_colours, _Line, _LineData, _lines_data, _sample, _span_support,
+                              _WorkImage)
 from .geometry import (MAX_OPPOSITE_DEG, as_quad, corner_angles, fit_line_tls, is_convex, plausible_quads,
                        poster_aspect, refine_quad, to_corners)
 from .records import Corners, Detection
@@ -51,11 +58,12 @@ class DetectSettings:
 
 DEFAULT_SETTINGS = DetectSettings()
 
-# Pixel offsets (work scale) across a line within which edge evidence counts:
-# the LSD fit and a curled paper edge can be a pixel or two off the true edge.
-_SUPPORT_OFFSETS = (-2, -1, 0, 1, 2)
-_COLOUR_OFFSET = 4.0  # work px either side of a line where "inside"/"outside" colours are read
-_TEXTURE_OFFSET = 12.0  # work px outside a side where the wall's texture is read
+_SOFT_EDGE = 0.35  # sharpness below which an edge is out of focus or a shadow's
+# A side whose edge evidence is mostly an occluder's outline (non-wall outside
+# or out of focus) hides the paper's edge; the detection's confidence is then
+# capped below the draft's flag threshold (0.5), above min_confidence.
+_OUTLINE_SIDE = 0.5
+_GUESSED_CONFIDENCE = 0.45
 _ROUGH_PENALTY = 0.1  # stage-1 cost of unsupported side length (lenient: hidden sides)
 _SIDE_STEP = 2  # work px between evaluated samples along a side
 # Lightness counts a third in colour comparisons: shading across a wall
@@ -63,47 +71,6 @@ _SIDE_STEP = 2  # work px between evaluated samples along a side
 _LAB_WEIGHTS = np.array([0.35, 1.0, 1.0], np.float32)
 _COLOUR_TOL = 15.0
 _SAME_SURFACE = 5.0  # Lab distance across a line below which both sides are one surface
-
-
-@dataclass
-class _Line:
-    """A line n . x = c with unit normal n; direction d points right (H) or down (V)."""
-
-    n: np.ndarray
-    c: float
-    weight: float  # root-sum-square length of the LSD segments merged into it
-
-    @property
-    def d(self) -> np.ndarray:
-        return np.array([-self.n[1], self.n[0]])
-
-
-@dataclass
-class _WorkImage:
-    rgb: np.ndarray
-    gray: np.ndarray  # uint8 L*
-    lab: np.ndarray  # uint8 Lab, box-blurred, for colour comparisons
-    lsd_inputs: tuple[np.ndarray, ...]  # uint8 images LSD runs on
-    grads: tuple[tuple[np.ndarray, np.ndarray, float], ...]  # (gx, gy, edge threshold) per channel
-    density: np.ndarray  # float32 share of Canny edge pixels in a 9x9 window
-    scale: float  # work pixels per full-res pixel
-
-
-@dataclass
-class _LineData:
-    """Everything sampled once along a whole line (1 px steps), shared by all quads using it."""
-
-    line: _Line
-    t0: float  # line parameter of sample 0
-    support: np.ndarray  # bool: aligned edge evidence
-    cum: np.ndarray  # cumulative support count, len = samples + 1
-    # Filled in by _add_colours for the lines that are kept:
-    lab_pos: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (T, 3) colour at +_COLOUR_OFFSET along n
-    lab_neg: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (T, 3) colour at -_COLOUR_OFFSET along n
-    busy: np.ndarray = field(default_factory=lambda: np.zeros(0))  # bool: text-like texture on the line
-    # Edge density at +_TEXTURE_OFFSET or 2.5x that along n, whichever is larger:
-    dens_pos: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    dens_neg: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass
@@ -139,6 +106,11 @@ def find_poster(image: np.ndarray, settings: DetectSettings = DEFAULT_SETTINGS) 
         return Detection(corners=whole, confidence=confidence, found=False, method="lines")
     quad_full = best.quad / work.scale
     method = "lines"
+    if max(side["not_wall"] for side in best.details["sides"]) >= _OUTLINE_SIDE:
+        # A side drawn mostly by someone's outline: the paper's edge is hidden
+        # behind them and its corners are a guess; ask the user to check.
+        confidence = min(confidence, _GUESSED_CONFIDENCE)
+        method += "+hidden-side"
     if settings.refine:
         quad_full, refined = refine_quad(image, quad_full, search=max(3, round(2.5 / work.scale)))
         if refined:
@@ -290,86 +262,6 @@ def _dedupe(lines: list[_Line]) -> list[_Line]:
     return kept
 
 
-# --------------------------------------------------------------------------- line sampling
-
-
-def _lines_data(work: _WorkImage, lines: list[_Line], margin: float) -> list[_LineData]:
-    """Sample edge support along whole lines across the (margin-extended) image, all lines at once.
-
-    A sample is supported when the gradient across the line, averaged over a
-    few pixels along it, clearly exceeds both the noise floor and the gradient
-    along the line (text and clutter have strong gradients in every direction).
-    Colours and texture are added later, only for the lines that are kept.
-    """
-    if not lines:
-        return []
-    h, w = work.gray.shape
-    n = np.array([ln.n for ln in lines])  # (L, 2)
-    d = np.stack([-n[:, 1], n[:, 0]], axis=1)
-    origin = n * np.array([ln.c for ln in lines])[:, None]
-    box = np.array([[-margin, -margin], [w + margin, -margin], [w + margin, h + margin], [-margin, h + margin]])
-    ts = d @ box.T  # (L, 4): parameters of the box corners (origin . d is 0)
-    t0 = ts.min(axis=1)
-    count = np.floor(ts.max(axis=1) - t0).astype(int) + 1
-    t = t0[:, None] + np.arange(count.max())[None, :]  # (L, T), padded past each line's end
-    pts = origin[:, None, :] + t[..., None] * d[:, None, :]  # (L, T, 2)
-    offs = np.array(_SUPPORT_OFFSETS, np.float64)
-    grid = pts[:, None] + offs[None, :, None, None] * n[:, None, None, :]  # (L, O, T, 2)
-    xi = np.rint(grid[..., 0]).astype(np.int32)
-    yi = np.rint(grid[..., 1]).astype(np.int32)
-    inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
-    flat_idx = np.clip(yi, 0, h - 1) * w + np.clip(xi, 0, w - 1)
-    nx, ny = n[:, 0, None, None].astype(np.float32), n[:, 1, None, None].astype(np.float32)
-    support = np.zeros(t.shape, bool)
-    for gx_map, gy_map, thr in work.grads:
-        gx, gy = np.take(gx_map, flat_idx), np.take(gy_map, flat_idx)
-        g_n = np.abs(_smooth_rows(gx * nx + gy * ny))
-        g_t = _smooth_rows(np.abs(gy * nx - gx * ny))  # d = (-ny, nx)
-        support |= ((g_n >= thr) & (g_n >= 1.5 * g_t) & inside).any(axis=1)
-    out = []
-    for i, ln in enumerate(lines):
-        sup = support[i, : count[i]]
-        out.append(_LineData(line=ln, t0=float(t0[i]), support=sup, cum=np.concatenate([[0.0], np.cumsum(sup)])))
-    return out
-
-
-def _add_colours(work: _WorkImage, data: list[_LineData]) -> None:
-    """Colours either side of each kept line, and texture on and beyond it."""
-    for ld in data:
-        n, d = ld.line.n, ld.line.d
-        pts = (n * ld.line.c)[None, :] + (ld.t0 + np.arange(len(ld.support)))[:, None] * d[None, :]
-        ld.lab_pos = _sample(work.lab, pts + _COLOUR_OFFSET * n).astype(np.float32)
-        ld.lab_neg = _sample(work.lab, pts - _COLOUR_OFFSET * n).astype(np.float32)
-        ld.busy = _sample(work.density, pts) > 0.12
-        # Texture a little and a good way outside: text rows have blank gaps between them.
-        ld.dens_pos = np.maximum(_sample(work.density, pts + _TEXTURE_OFFSET * n),
-                                 _sample(work.density, pts + 2.5 * _TEXTURE_OFFSET * n))
-        ld.dens_neg = np.maximum(_sample(work.density, pts - _TEXTURE_OFFSET * n),
-                                 _sample(work.density, pts - 2.5 * _TEXTURE_OFFSET * n))
-
-
-def _smooth_rows(a: np.ndarray, k: int = 7) -> np.ndarray:
-    """Moving average of width k along the last axis."""
-    shape = a.shape
-    flat = np.ascontiguousarray(a.reshape(-1, shape[-1]), dtype=np.float32)
-    return cv2.blur(flat, (k, 1), borderType=cv2.BORDER_REPLICATE).reshape(shape)
-
-
-def _sample(img: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    h, w = img.shape[:2]
-    xi = np.clip(np.rint(pts[:, 0]).astype(int), 0, w - 1)
-    yi = np.clip(np.rint(pts[:, 1]).astype(int), 0, h - 1)
-    return img[yi, xi]
-
-
-def _span_support(data: _LineData, ta: np.ndarray, tb: np.ndarray) -> np.ndarray:
-    """Fraction of supported samples between line parameters ta and tb (vectorised)."""
-    n = len(data.cum) - 1
-    lo = np.clip(np.minimum(ta, tb) - data.t0, 0, n).astype(int)
-    hi = np.clip(np.maximum(ta, tb) - data.t0, 0, n).astype(int)
-    return (data.cum[hi] - data.cum[lo]) / np.maximum(np.abs(tb - ta), 1.0)
-
-
 # --------------------------------------------------------------------------- quads
 
 
@@ -465,10 +357,10 @@ def _candidates(work: _WorkImage, settings: DetectSettings) -> list[_Candidate]:
 
 
 def _strongest(work: _WorkImage, lines: list[_Line], margin: float, keep: int) -> list[_LineData]:
-    """Half the quota by LSD weight (long clean segments), the rest by measured support."""
+    """Half the quota by LSD weight (long clean segments), the rest by support beside a calm surface."""
     data = _lines_data(work, lines, margin)  # lines come sorted by weight
     chosen = data[: keep // 2]
-    for ld in sorted(data[keep // 2:], key=lambda ld: -ld.cum[-1]):
+    for ld in sorted(data[keep // 2:], key=lambda ld: -ld.calm):
         if len(chosen) >= keep:
             break
         chosen.append(ld)
@@ -484,6 +376,7 @@ class _Side:
     busy: np.ndarray  # bool: text-like texture on the line
     dens_out: np.ndarray  # edge density a little further outside
     length: float
+    sharp: np.ndarray  # peak gradient / lightness step: ~0.3 for an in-focus edge, NaN without a step
 
 
 def _side(data: _LineData, p: np.ndarray, q: np.ndarray, centre: np.ndarray) -> _Side | None:
@@ -498,7 +391,7 @@ def _side(data: _LineData, p: np.ndarray, q: np.ndarray, centre: np.ndarray) -> 
                  c_in=(data.lab_pos if inward else data.lab_neg)[idx],
                  c_out=(data.lab_neg if inward else data.lab_pos)[idx],
                  busy=data.busy[idx], dens_out=(data.dens_neg if inward else data.dens_pos)[idx],
-                 length=float(np.linalg.norm(q - p)))
+                 length=float(np.linalg.norm(q - p)), sharp=data.sharp[idx])
 
 
 def _evaluate(work: _WorkImage, quad: np.ndarray, lines: tuple[_LineData, ...],
@@ -527,8 +420,10 @@ def _evaluate(work: _WorkImage, quad: np.ndarray, lines: tuple[_LineData, ...],
         out_not_wall = _far(s.c_out, walls_arr)
         occluded = (~s.supported & out_not_wall & _far(s.c_out, own_arr)
                     & _far(s.c_in, walls_arr) & _far(s.c_in, own_arr))
-        # An edge with a non-wall outside is an occluder's outline over the paper.
-        not_wall = s.supported & out_not_wall
+        # An edge with a non-wall outside is an occluder's outline over the paper;
+        # so is a soft one (out of focus: a sleeve or shoulder near the camera).
+        soft = s.sharp < _SOFT_EDGE  # NaN (no clear step) compares False
+        not_wall = s.supported & (out_not_wall | soft)
         raw, nw, o = float(s.supported.mean()), float(not_wall.mean()), float(occluded.mean())
         # Unsupported through text or figures: the side cuts across poster content.
         b = float((~s.supported & ~occluded & s.busy).mean())

@@ -14,7 +14,7 @@ copy of the perspective-corrected poster:
 
 API: :func:`analyse` (grey poster -> :class:`Layout`), and the block
 geometry helpers ocr.py ranks with: :func:`next_below`, :func:`join_row`,
-:func:`contrast`.
+:func:`contrast`, :func:`reach`.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from .titletext import clean_title
 WORK_WIDTH = 1200  # layout analysis resolution (px across the poster)
 CONTRAST = 28  # grey levels a glyph must differ from its local background
 CAP_PER_X = 1.37  # cap height / x-height of common poster fonts (DejaVu 1.33, Liberation 1.38)
+REACH_GAP = 1.5  # glyphs: the widest gap reach() bridges along a line (word spaces, a strip of tape)
 PEAK_WINDOW = 9  # px (work scale): reach of the local contrast peak in the tight mask, ~a bold stroke
 
 
@@ -166,6 +167,50 @@ def join_row(seed: Block, blocks: list[Block]) -> Block:
     joined.score = seed.score
     joined.below = next_below(joined, blocks)
     return joined
+
+
+def reach(ln: Line, diff: np.ndarray, *, gap: float = REACH_GAP) -> tuple[int, int]:
+    """How far *ln* runs on along its baseline, left and right, in fainter ink.
+
+    Glare, a shadow, blur or translucent tape lower the contrast of part of a
+    title line below what glyph finding needs, so the line is found only up
+    to there -- yet the letters are often still legible.  Columns of the
+    line's x-height band with weak ink of its polarity (half the glyph
+    threshold) extend it, across word spaces and strips of tape, but not
+    across a gap wider than *gap* glyphs (a column gap, the space before a
+    logo) nor into a solid region (a band's edge, a photo, an arm).
+    """
+    g = ln.glyph
+    base = ln.y1 - 0.45 * g  # Line boxes end 0.45 glyphs below the baseline
+    r0, r1 = max(0, int(base - 0.75 * g)), max(0, int(base - 0.1 * g))
+    band = diff[r0:max(r1, r0 + 1)]
+    if band.size == 0:
+        return ln.x0, ln.x1
+    count = np.count_nonzero((band if ln.light else -band) > CONTRAST // 2, axis=0)
+    # Ink fills part of the band; a region that fills all of it for half a
+    # glyph or more is not a stroke but the edge of a band, a photo or an arm,
+    # and the line ends before it.
+    solid = count >= 0.9 * band.shape[0]
+    w = max(2, int(0.5 * g))
+    walls = np.flatnonzero(np.convolve(solid, np.ones(w), "same") >= w)
+    cols = np.flatnonzero((count >= 2) & ~solid)
+    step = gap * g
+    x0, x1 = ln.x0, ln.x1
+    if walls.size:
+        after, before = walls[walls >= x1], walls[walls < x0]
+        if after.size:
+            cols = cols[cols < after[0]]
+        if before.size:
+            cols = cols[cols > before[-1]]
+    right = cols[cols >= x1]
+    if right.size and right[0] - x1 <= step:
+        jumps = np.flatnonzero(np.diff(right) > step)
+        x1 = int(right[jumps[0]] if jumps.size else right[-1]) + 1
+    left = cols[cols < x0][::-1]
+    if left.size and x0 - left[0] <= step:
+        jumps = np.flatnonzero(-np.diff(left) > step)
+        x0 = int(left[jumps[0]] if jumps.size else left[-1])
+    return x0, x1
 
 
 def _on_baseline(b: Block, row: list[Block]) -> bool:

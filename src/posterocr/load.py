@@ -60,6 +60,23 @@ def limit_worker_resources() -> None:
         pass
 
 
+def release_memory() -> None:
+    """Give the heap's free pages back to the OS (call in a pool worker between photos).
+
+    The arrays under the mmap threshold (detection's and OCR's working copies)
+    leave a fragmented heap that glibc does not shrink on its own: a worker
+    kept ~45 MB more RSS between photos than after importing. That memory
+    is reused by the next photo either way; returning it lowers the sum of
+    the workers' memory while one of them is at its peak and another is not.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # musl has no malloc_trim
+        pass
+
+
 @dataclass(frozen=True)
 class FolderListing:
     photos: tuple[Path, ...]  # sorted, to be processed

@@ -69,7 +69,7 @@ def read_title(poster: np.ndarray, *, timeout: float = 20.0) -> TitleReading:
         cands.append(below)
         if below.weight < 0.8 * best.weight:
             probes = (below,)
-    _ocr(grey, k, cands, timeout, probes)
+    _ocr(grey, k, cands, timeout, probes, diff=lay.diff)
     if below is not None and below.text_lines and all(looks_like_authors(t) for t in below.text_lines):
         return _reading(best, runner)  # the title sits right on its author line
     if not reads_as_sentence(best.text):
@@ -95,7 +95,7 @@ def read_title(poster: np.ndarray, *, timeout: float = 20.0) -> TitleReading:
         if c.below is not None and not c.below.text_lines and c.below not in todo + unread:
             unread.append(c.below)
     if todo or unread:
-        _ocr(grey, k, todo + unread, timeout, probes=tuple(unread))
+        _ocr(grey, k, todo + unread, timeout, probes=tuple(unread), diff=lay.diff)
     glued: set[Block] = set()
     for c in cands:  # names that layout analysis glued under a title are evidence too
         lines_read = len(c.text_lines)
@@ -224,22 +224,27 @@ def _author_backed(blocks: list[Block], best: Block, body: float) -> list[Block]
 # --------------------------------------------------------------------------- OCR
 
 
-def _crop(grey: np.ndarray, k: int, b: Block, probe: bool = False) -> np.ndarray:
+def _crop(grey: np.ndarray, k: int, b: Block, probe: bool = False, diff: np.ndarray | None = None) -> np.ndarray:
     """The block cut from the full-resolution grey image: dark text on light,
     scaled to TARGET_GLYPH, everything outside its lines blanked.
 
     *probe* keeps only the start of the first line: enough to tell names with
     affiliation marks from a title, at a fraction of the recognition time.
+    With the layout's *diff*, each line is kept as far as it runs on in
+    fainter ink (layout.reach: glare, shade or tape over its end).
     """
     g = b.glyph
     # Line boxes already span ascenders to descenders: a little room above and
     # below (not into the next line, e.g. the authors), more at the sides.
     pad, pady = int(round(0.5 * g)), int(round(0.15 * g)) + 1
-    lines = b.lines
+    lines = found = b.lines
     if probe:
         first = min(b.lines, key=lambda ln: ln.y0)
         lines = [Line(first.x0, first.y0, min(first.x1, int(first.x0 + PROBE_GLYPHS * g)), first.y1,
                       first.glyph, first.n, first.light)]
+    elif diff is not None:
+        lines = [Line(x0, ln.y0, x1, ln.y1, ln.glyph, ln.n, ln.light)
+                 for ln, (x0, x1) in ((ln, layout.reach(ln, diff)) for ln in lines)]
     x0, y0 = min(ln.x0 for ln in lines), min(ln.y0 for ln in lines)
     x1, y1 = max(ln.x1 for ln in lines), max(ln.y1 for ln in lines)
     H, W = grey.shape
@@ -256,6 +261,9 @@ def _crop(grey: np.ndarray, k: int, b: Block, probe: bool = False) -> np.ndarray
         lx0, ly0 = max(0, (x0 - pad) * k - X0), max(0, (y0 - pady) * k - Y0)
         lx1, ly1 = (x1 + pad) * k - X0, (y1 + pady) * k - Y0
         out[ly0:ly1, lx0:lx1] = region[ly0:ly1, lx0:lx1]
+    if lines is not found:
+        for ln, ext in zip(found, lines):
+            _match_faint_ends(out, ln, ext, k, (X0, Y0), pady)
     f = TARGET_GLYPH / (g * k)
     interp = cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC
     out = cv2.resize(out, None, fx=f, fy=f, interpolation=interp)
@@ -275,6 +283,28 @@ def _crop(grey: np.ndarray, k: int, b: Block, probe: bool = False) -> np.ndarray
     return out
 
 
+def _match_faint_ends(out: np.ndarray, ln: Line, ext: Line, k: int, origin: tuple[int, int], pady: int) -> None:
+    """Stretch the faint ends layout.reach added to a line to the contrast of
+    the line's found part, so the crop's global stretch does not wash them out."""
+    X0, Y0 = origin
+    r0, r1 = max(0, (ln.y0 - pady) * k - Y0), max(0, (ln.y1 + pady) * k - Y0)
+    core = out[r0:r1, max(0, ln.x0 * k - X0):max(0, ln.x1 * k - X0)]
+    if core.size == 0:
+        return
+    c_lo, c_hi = np.percentile(core, (2, 90))
+    for a, z in ((ext.x0, ln.x0), (ln.x1, ext.x1)):
+        if z - a < 0.5 * ln.glyph:
+            continue
+        piece = out[r0:r1, max(0, a * k - X0):max(0, z * k - X0)]
+        if piece.size == 0:
+            continue
+        p_lo, p_hi = np.percentile(piece, (2, 90))
+        # Only ends clearly fainter than the line; a flat span (no ink) stays as it is.
+        if 8 < p_hi - p_lo < 0.6 * (c_hi - c_lo):
+            scale = (c_hi - c_lo) / (p_hi - p_lo)
+            piece[:] = np.clip((piece.astype(np.float32) - p_lo) * scale + c_lo, 0, 255).astype(np.uint8)
+
+
 def _keep_boxes(lines: list[Line], g: float) -> list[tuple[int, int, int, int]]:
     """The line boxes, plus the span between two pieces of one row (join_row's
     tape, finger or wide gap): letters half under tape are not found as glyphs
@@ -290,9 +320,10 @@ def _keep_boxes(lines: list[Line], g: float) -> list[tuple[int, int, int, int]]:
     return boxes
 
 
-def _ocr(grey: np.ndarray, k: int, cands: list[Block], timeout: float, probes: tuple[Block, ...] = ()) -> None:
+def _ocr(grey: np.ndarray, k: int, cands: list[Block], timeout: float, probes: tuple[Block, ...] = (),
+         diff: np.ndarray | None = None) -> None:
     """One Tesseract call over all candidates stacked vertically (*probes* only in part)."""
-    crops = [_crop(grey, k, b, probe=b in probes) for b in cands]
+    crops = [_crop(grey, k, b, probe=b in probes, diff=diff) for b in cands]
     width = max(c.shape[1] for c in crops) + 2 * GAP
     height = sum(c.shape[0] for c in crops) + GAP * (len(crops) + 1)
     canvas = np.full((height, width), 255, np.uint8)

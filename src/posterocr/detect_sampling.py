@@ -1,0 +1,201 @@
+"""Line hypotheses and what is sampled along them, for :mod:`posterocr.detect`.
+
+Everything here is measured once per line across the whole (reduced) photo
+and shared by every candidate quad that uses the line: edge support, the
+colours either side, text-like texture, and how sharp the edge is (the
+paper's edge is in focus, a nearby person's outline is not).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+# Pixel offsets (work scale) across a line within which edge evidence counts:
+# the LSD fit and a curled paper edge can be a pixel or two off the true edge.
+_SUPPORT_OFFSETS = (-2, -1, 0, 1, 2)
+_COLOUR_OFFSET = 4.0  # work px either side of a line where "inside"/"outside" colours are read
+_TEXTURE_OFFSET = 12.0  # work px outside a side where the wall's texture is read
+_CALM_DENSITY = 0.06  # edge-pixel share below which a surface counts as calm (no text)
+_PROFILE_HALF = 6  # work px either side of a line in the sharpness profile
+_MIN_STEP = 10.0  # lightness step (0..255) below which edge sharpness is not judged
+
+
+@dataclass
+class _Line:
+    """A line n . x = c with unit normal n; direction d points right (H) or down (V)."""
+
+    n: np.ndarray
+    c: float
+    weight: float  # root-sum-square length of the LSD segments merged into it
+
+    @property
+    def d(self) -> np.ndarray:
+        return np.array([-self.n[1], self.n[0]])
+
+
+@dataclass
+class _WorkImage:
+    rgb: np.ndarray
+    gray: np.ndarray  # uint8 L*
+    lab: np.ndarray  # uint8 Lab, box-blurred, for colour comparisons
+    lsd_inputs: tuple[np.ndarray, ...]  # uint8 images LSD runs on
+    grads: tuple[tuple[np.ndarray, np.ndarray, float], ...]  # (gx, gy, edge threshold) per channel
+    density: np.ndarray  # float32 share of Canny edge pixels in a 9x9 window
+    scale: float  # work pixels per full-res pixel
+
+
+@dataclass
+class _LineData:
+    """Everything sampled once along a whole line (1 px steps), shared by all quads using it."""
+
+    line: _Line
+    t0: float  # line parameter of sample 0
+    support: np.ndarray  # bool: aligned edge evidence
+    cum: np.ndarray  # cumulative support count, len = samples + 1
+    calm: int  # supported samples with a calm (text-free) surface on at least one side
+    sharp: np.ndarray = field(default_factory=lambda: np.zeros(0))  # see _sharpness
+    # Filled in by _add_colours for the lines that are kept:
+    lab_pos: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (T, 3) colour at +_COLOUR_OFFSET along n
+    lab_neg: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (T, 3) colour at -_COLOUR_OFFSET along n
+    busy: np.ndarray = field(default_factory=lambda: np.zeros(0))  # bool: text-like texture on the line
+    # Edge density at +_TEXTURE_OFFSET or 2.5x that along n, whichever is larger:
+    dens_pos: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    dens_neg: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+def _lines_data(work: _WorkImage, lines: list[_Line], margin: float) -> list[_LineData]:
+    """Sample edge support along whole lines across the (margin-extended) image, all lines at once.
+
+    A sample is supported when the gradient across the line, averaged over a
+    few pixels along it, clearly exceeds both the noise floor and the gradient
+    along the line (text and clutter have strong gradients in every direction).
+    Colours and texture are added later, only for the lines that are kept.
+    """
+    if not lines:
+        return []
+    h, w = work.gray.shape
+    n = np.array([ln.n for ln in lines])  # (L, 2)
+    d = np.stack([-n[:, 1], n[:, 0]], axis=1)
+    origin = n * np.array([ln.c for ln in lines])[:, None]
+    box = np.array([[-margin, -margin], [w + margin, -margin], [w + margin, h + margin], [-margin, h + margin]])
+    ts = d @ box.T  # (L, 4): parameters of the box corners (origin . d is 0)
+    t0 = ts.min(axis=1)
+    count = np.floor(ts.max(axis=1) - t0).astype(int) + 1
+    t = t0[:, None] + np.arange(count.max())[None, :]  # (L, T), padded past each line's end
+    pts = origin[:, None, :] + t[..., None] * d[:, None, :]  # (L, T, 2)
+    offs = np.array(_SUPPORT_OFFSETS, np.float64)
+    grid = pts[:, None] + offs[None, :, None, None] * n[:, None, None, :]  # (L, O, T, 2)
+    xi = np.rint(grid[..., 0]).astype(np.int32)
+    yi = np.rint(grid[..., 1]).astype(np.int32)
+    inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+    flat_idx = np.clip(yi, 0, h - 1) * w + np.clip(xi, 0, w - 1)
+    nx, ny = n[:, 0, None, None].astype(np.float32), n[:, 1, None, None].astype(np.float32)
+    support = np.zeros(t.shape, bool)
+    for gx_map, gy_map, thr in work.grads:
+        gx, gy = np.take(gx_map, flat_idx), np.take(gy_map, flat_idx)
+        g_n = np.abs(_smooth_rows(gx * nx + gy * ny))
+        g_t = _smooth_rows(np.abs(gy * nx - gx * ny))  # d = (-ny, nx)
+        support |= ((g_n >= thr) & (g_n >= 1.5 * g_t) & inside).any(axis=1)
+    # Edge evidence with a calm surface on at least one side: a poster's
+    # outline has wall (or its own margin) beside it, while text baselines and
+    # table rules have text on both sides. Used to rank lines, so an outline
+    # half hidden by someone still beats a long run of text.
+    dens = [_sample(work.density, (pts + side * _TEXTURE_OFFSET * n[:, None, :]).reshape(-1, 2)).reshape(t.shape)
+            for side in (1.0, -1.0)]
+    calm = support & (np.minimum(*dens) < _CALM_DENSITY)
+    out = []
+    for i, ln in enumerate(lines):
+        sup = support[i, : count[i]]
+        out.append(_LineData(line=ln, t0=float(t0[i]), support=sup, cum=np.concatenate([[0.0], np.cumsum(sup)]),
+                             calm=int(calm[i, : count[i]].sum())))
+    return out
+
+
+def _add_colours(work: _WorkImage, data: list[_LineData]) -> None:
+    """Colours either side of each kept line, texture on and beyond it, and edge sharpness.
+
+    All lines are sampled in one go (a handful of large lookups instead of
+    many small ones).
+    """
+    if not data:
+        return
+    pts = np.concatenate([(ld.line.n * ld.line.c)[None, :]
+                          + (ld.t0 + np.arange(len(ld.support)))[:, None] * ld.line.d[None, :] for ld in data])
+    n = np.concatenate([np.broadcast_to(ld.line.n, (len(ld.support), 2)) for ld in data])
+    cuts = np.cumsum([len(ld.support) for ld in data])[:-1]
+
+    def per_line(values: np.ndarray) -> list[np.ndarray]:
+        return np.split(values, cuts)
+
+    lab_pos = per_line(_sample(work.lab, pts + _COLOUR_OFFSET * n).astype(np.float32))
+    lab_neg = per_line(_sample(work.lab, pts - _COLOUR_OFFSET * n).astype(np.float32))
+    busy = per_line(_sample(work.density, pts) > 0.12)
+    # Texture a little and a good way outside: text rows have blank gaps between them.
+    dens_pos = per_line(np.maximum(_sample(work.density, pts + _TEXTURE_OFFSET * n),
+                                   _sample(work.density, pts + 2.5 * _TEXTURE_OFFSET * n)))
+    dens_neg = per_line(np.maximum(_sample(work.density, pts - _TEXTURE_OFFSET * n),
+                                   _sample(work.density, pts - 2.5 * _TEXTURE_OFFSET * n)))
+    # Sharpness only matters where there is an edge: measure it there alone.
+    sup = np.flatnonzero(np.concatenate([ld.support for ld in data]))
+    sharp = np.full(len(pts), np.nan, np.float32)
+    if len(sup):
+        sharp[sup] = _sharpness(work.gray, pts[sup], n[sup])
+    for k, ld in enumerate(data):
+        ld.lab_pos, ld.lab_neg, ld.busy = lab_pos[k], lab_neg[k], busy[k]
+        ld.dens_pos, ld.dens_neg = dens_pos[k], dens_neg[k]
+    for ld, values in zip(data, per_line(sharp)):
+        ld.sharp = values
+
+
+def _sharpness(gray: np.ndarray, pts: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Steepest one-pixel rise across the line as a share of the whole step (NaN where no clear step).
+
+    The paper's edge is in focus: most of its step happens within a pixel or
+    two (0.4..1 here). The outline of a person close to the camera is out of
+    focus and a cast shadow's edge is soft: the step spreads over many pixels
+    (well under 0.3).
+    """
+    offs = np.arange(-_PROFILE_HALF, _PROFILE_HALF + 1, dtype=np.float64)
+    normals = np.broadcast_to(n, pts.shape)  # one normal, or one per point
+    grid = pts[:, None, :] + offs[None, :, None] * normals[:, None, :]  # (T, O, 2)
+    prof = _bilinear(gray, grid.reshape(-1, 2)).reshape(len(pts), len(offs))
+    step = np.abs(prof[:, -2:].mean(1) - prof[:, :2].mean(1))
+    rise = np.abs(np.diff(prof, axis=1)).max(1)
+    return np.where(step >= _MIN_STEP, rise / np.maximum(step, 1.0), np.nan).astype(np.float32)
+
+
+def _bilinear(img: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Bilinear samples of a one-channel image at (N, 2) points, as float32 (edge pixels replicated)."""
+    width = 1024  # cv2.remap wants maps under 32767 rows and columns: lay the points out in rows
+    count = len(pts)
+    rows = max(1, -(-count // width))
+    grid = np.zeros((rows * width, 2), np.float32)
+    grid[:count] = pts
+    grid = grid.reshape(rows, width, 2)
+    out = cv2.remap(img, grid[..., 0], grid[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return out.reshape(-1)[:count].astype(np.float32)
+
+
+def _smooth_rows(a: np.ndarray, k: int = 7) -> np.ndarray:
+    """Moving average of width k along the last axis."""
+    shape = a.shape
+    flat = np.ascontiguousarray(a.reshape(-1, shape[-1]), dtype=np.float32)
+    return cv2.blur(flat, (k, 1), borderType=cv2.BORDER_REPLICATE).reshape(shape)
+
+
+def _sample(img: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    h, w = img.shape[:2]
+    xi = np.clip(np.rint(pts[:, 0]).astype(int), 0, w - 1)
+    yi = np.clip(np.rint(pts[:, 1]).astype(int), 0, h - 1)
+    return img[yi, xi]
+
+
+def _span_support(data: _LineData, ta: np.ndarray, tb: np.ndarray) -> np.ndarray:
+    """Fraction of supported samples between line parameters ta and tb (vectorised)."""
+    n = len(data.cum) - 1
+    lo = np.clip(np.minimum(ta, tb) - data.t0, 0, n).astype(int)
+    hi = np.clip(np.maximum(ta, tb) - data.t0, 0, n).astype(int)
+    return (data.cum[hi] - data.cum[lo]) / np.maximum(np.abs(tb - ta), 1.0)

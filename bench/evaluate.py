@@ -25,6 +25,7 @@ from rapidfuzz import fuzz
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
+from posterocr.draft import flag_reasons  # noqa: E402
 from posterocr.geometry import quad_iou  # noqa: E402
 from posterocr.load import file_sha256  # noqa: E402
 from posterocr.pipeline import ExtractSettings, process_photo  # noqa: E402
@@ -48,6 +49,7 @@ class Row:
     cpu: float  # this process + its Tesseract children, for this photo
     error: str | None
     phenomena: tuple[str, ...]
+    flagged: bool = False  # the draft marks it for the user to check (draft.flag_reasons)
 
 
 def similarity(read: str, truth: str) -> float:
@@ -88,7 +90,8 @@ def evaluate(folder: Path, samples: list[dict], *, jobs: int = 1, verbose: bool 
                   similarity=similarity(read, sample["title"]),
                   iou=quad_iou(det.corners, sample["corners"]) if det else 0.0,
                   found=bool(det and det.found), seconds=result.seconds, cpu=cpu, error=result.error,
-                  phenomena=tuple(sample.get("phenomena", [])))
+                  phenomena=tuple(sample.get("phenomena", [])),
+                  flagged=bool(result.error or flag_reasons(det, title)))
         rows.append(row)
         if verbose:
             print(format_row(row), flush=True)
@@ -98,7 +101,7 @@ def evaluate(folder: Path, samples: list[dict], *, jobs: int = 1, verbose: bool 
 def format_row(r: Row) -> str:
     alts = f"\n    alts:  {list(r.alternatives)}" if r.alternatives else ""
     return (f"{r.name:14} sim {r.similarity:4.2f}  IoU {r.iou:5.3f}  {r.seconds:5.2f} s  {r.cpu:5.2f} s CPU"
-            f"  conf {r.confidence:4.2f}{'  found' if r.found else '  NOT FOUND'}"
+            f"  conf {r.confidence:4.2f}{'  found' if r.found else '  NOT FOUND'}{'  FLAGGED' if r.flagged else ''}"
             f"\n    truth: {r.truth}\n    read:  {r.read}{alts}"
             + (f"\n    error: {r.error}" if r.error else "")
             + (f"\n    [{','.join(r.phenomena)}]" if r.phenomena else ""))

@@ -59,6 +59,11 @@ def table(rows: list[Row]) -> str:
     n = max(1, len(rows))
     out.append(f"s/photo: {sum(r.seconds for r in rows) / n:.2f} wall, {sum(r.cpu for r in rows) / n:.2f} CPU "
                f"(max {max((r.seconds for r in rows), default=0):.2f} wall)")
+    wrong = [r for r in rows if r.iou < IOU_OK or r.similarity < TITLE_OK]
+    right = [r for r in rows if r not in wrong]
+    # What a user meets: a miss the draft flags is one they check; an unflagged miss is silent.
+    out.append(f"flagged for review: {sum(r.flagged for r in wrong)}/{len(wrong)} misses, "
+               f"{sum(r.flagged for r in right)}/{len(right)} good photos")
     gaps = missing(r.phenomena for r in rows)
     out.append("not covered: " + (", ".join(gaps) if gaps else "none"))
     return "\n".join(out)

@@ -486,7 +486,8 @@ def _new_entry(result: PhotoResult) -> CommentedMap:
     return entry
 
 
-def _flag_reasons(det: Any, title: Any) -> list[str]:
+def flag_reasons(det: Any, title: Any) -> list[str]:
+    """Why an entry with this detection and title needs the user's eye (empty: it does not)."""
     reasons = []
     if det is None or not det.found:
         reasons.append("no poster outline found, whole photo used; check corners")
@@ -545,7 +546,7 @@ def _refresh(entry: CommentedMap, result: PhotoResult) -> tuple[str, str]:
     if "link" in entry and unedited and (link or "") != result.link:
         _set_in_place(entry, "link", DoubleQuotedScalarString(result.link))
 
-    reasons = _flag_reasons(det, result.title)
+    reasons = flag_reasons(det, result.title)
     status = "flagged" if reasons else "ok"
     message = "; ".join(prefix + reasons + [" ".join(n.split()) for n in result.notes])
     values: dict[str, Any] = {

@@ -165,6 +165,76 @@ def test_found_quad_is_inside_photo_and_convex(photo_set) -> None:
     assert (quad[:, 1] > -0.05 * SIZE[1]).all() and (quad[:, 1] < 1.05 * SIZE[1]).all()
 
 
+def test_closed_form_segment_fit_matches_tls() -> None:
+    from posterocr.detect import _fit_segments
+    from posterocr.geometry import fit_line_tls
+
+    rng = np.random.default_rng(5)
+    for count in (1, 2, 7):
+        p = rng.uniform(0, 1000, (count, 2))
+        q = p + rng.normal(0, 1, (count, 2)) + [300.0, 40.0]  # near-collinear, mostly horizontal
+        wt = np.hypot(*(q - p).T)
+        n, c = _fit_segments(p, q, wt)
+        n_ref, c_ref = fit_line_tls(np.concatenate([p, q]), np.tile(wt, 2))
+        sign = np.sign(n @ n_ref)  # a line's normal may point either way
+        np.testing.assert_allclose(sign * n, n_ref, atol=1e-9)
+        assert sign * c == pytest.approx(c_ref, abs=1e-6)
+
+
+def test_pruned_search_keeps_the_winner_and_the_score_bound_holds(photo_set) -> None:
+    """Skipping quads by their score bound must not change the winner: compare with evaluating all."""
+    from posterocr.detect import DEFAULT_SETTINGS, _candidates, _prepare
+
+    _, samples = photo_set("detect-hard", 12, seed=5151, size=SIZE, hard=True)
+    skipped = 0
+    for sample in samples[:4]:
+        work = _prepare(load_photo(Path(sample["path"])), DEFAULT_SETTINGS)
+        full = _candidates(work, DEFAULT_SETTINGS, prune=False)
+        pruned = _candidates(work, DEFAULT_SETTINGS, prune=True)
+        assert full and pruned
+        np.testing.assert_array_equal(pruned[0].quad, full[0].quad)
+        assert pruned[0].score == full[0].score and pruned[0].confidence == full[0].confidence
+        for cand in full:
+            assert cand.score <= cand.details["bound"], f"score {cand.score} above its bound"
+        skipped += len(full) - len(pruned)
+    assert skipped > 0  # the bound is tight enough to save work
+
+
+def test_line_pair_pruning_keeps_every_plausible_quad() -> None:
+    """_index_quads drops only quads plausible_quads would reject, and keeps the enumeration order."""
+    from posterocr.detect import _index_quads
+    from posterocr.geometry import plausible_quads
+
+    rng = np.random.default_rng(11)
+    w, h = 750, 1000
+    margin = 0.03 * h
+    for _ in range(5):
+        # Lines of all tilts up to 40 degrees through the image and just beyond it.
+        th = np.radians(rng.uniform(-40, 40, 18))
+        hn = np.stack([-np.sin(th), np.cos(th)], 1)
+        hc = hn @ np.array([w / 2, 0.0]) + rng.uniform(-100, h + 100, 18) * hn[:, 1]
+        tv = np.radians(rng.uniform(-40, 40, 18))
+        vn = np.stack([np.cos(tv), np.sin(tv)], 1)
+        vc = vn @ np.array([0.0, h / 2]) + rng.uniform(-100, w + 100, 18) * vn[:, 0]
+        det = hn[:, None, 0] * vn[None, :, 1] - hn[:, None, 1] * vn[None, :, 0]
+        xs = (hc[:, None] * vn[None, :, 1] - hn[:, None, 1] * vc[None, :]) / det
+        ys = (hn[:, None, 0] * vc[None, :] - hc[:, None] * vn[None, :, 0]) / det
+
+        def plausible(i1, i2, j1, j2):
+            corners = ((i1, j1), (i1, j2), (i2, j2), (i2, j1))  # TL TR BR BL
+            quads = np.stack([np.stack([xs[a, b], ys[a, b]], -1) for a, b in corners], 1)
+            ok = plausible_quads(quads, (w, h), margin=margin, min_area_frac=0.05)
+            return np.stack([i1, i2, j1, j2], 1)[ok]
+
+        ih1, ih2 = np.triu_indices(18, 1)
+        jv1, jv2 = np.triu_indices(18, 1)
+        everything = plausible(np.repeat(ih1, len(jv1)), np.repeat(ih2, len(jv1)),
+                               np.tile(jv1, len(ih1)), np.tile(jv2, len(ih1)))
+        pruned = plausible(*_index_quads(hn, vn, xs, ys, (w, h), margin))
+        assert len(everything) > 0
+        np.testing.assert_array_equal(pruned, everything)
+
+
 # --------------------------------------------------------------------------- occluders
 
 

@@ -89,6 +89,24 @@ def test_tagline_posters_keep_the_real_title(variant: str) -> None:
         assert title_similarity(reading.text, headline) < 0.9 or best >= 0.9
 
 
+def test_a_lone_sentence_headline_is_flagged() -> None:
+    """A tagline and no title found anywhere (hidden by a person, out of frame): read, but flagged."""
+    page = Image.new("RGB", (1000, 1400), "white")
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(FONT, 54)
+    for i, line in enumerate(["We can decode faster by", "drafting with a tiny model"]):
+        draw.text((60, 80 + 80 * i), line, font=font, fill="black")
+    body = ImageFont.truetype(FONT.replace("-Bold", ""), 14)
+    words = "results show the method improves accuracy on every benchmark we tried".split()
+    rng = random.Random(3)
+    for row in range(40):  # two columns of small body text under it
+        for col in (60, 530):
+            draw.text((col, 300 + 24 * row), " ".join(rng.choices(words, k=6)), font=body, fill="black")
+    reading = ocr.read_title(np.asarray(page))
+    assert title_similarity(reading.text, "We can decode faster by drafting with a tiny model") >= 0.9, reading
+    assert reading.confidence < 0.5, reading  # below draft.FLAG_BELOW: the user is asked to check
+
+
 @pytest.mark.parametrize("fill", [255, 0, 128])
 def test_blank_page_reads_nothing(fill: int) -> None:
     reading = ocr.read_title(np.full((1400, 1000, 3), fill, np.uint8))
@@ -118,6 +136,16 @@ def test_one_tesseract_call_per_ordinary_poster() -> None:
     before = _tesseract.calls
     ocr.read_title(poster)
     assert _tesseract.calls - before == 1
+
+
+def test_one_tesseract_call_for_a_title_under_a_tagline() -> None:
+    """No lighter author line under the winner: the tagline rule's candidates are read in the same call."""
+    for seed in _specs_of_variant("tagline", 2):
+        poster, spec = _poster(seed, hard=True)
+        before = _tesseract.calls
+        reading = ocr.read_title(poster)
+        assert _tesseract.calls - before == 1, (spec.title, reading)
+        assert title_similarity(reading.text, spec.title) >= 0.9, (spec.title, reading)
 
 
 def test_white_on_dark_band_title() -> None:

@@ -237,3 +237,32 @@ def test_slowest_photos_are_handed_to_the_pool_first(tmp_path: Path) -> None:
     jobs.append((tmp_path / "gone.jpg", "gone.jpg", ""))  # vanished: cheapest, fails fast in its worker
     assert [j[1] for j in sorted(jobs, key=_expected_cost, reverse=True)] == ["d.heif", "c.HEIC", "b.jpg", "a.jpg",
                                                                                 "gone.jpg"]
+
+
+# Modules the measuring stages import that hold no measuring logic: data records, errors, storage.
+_NOT_MEASURING = {"records.py", "exceptions.py", "cache.py", "yamlio.py", "__init__.py"}
+
+
+def test_every_module_the_measuring_stages_use_is_in_the_cache_key() -> None:
+    """A new module under detect/ocr/match (split off to keep files short) must change the cache key too.
+
+    Otherwise a re-run after an upgrade would keep results measured by the old code.
+    """
+    import ast
+
+    from posterocr import cache
+
+    package = Path(cache.__file__).parent
+    stages = ["load.py", "detect.py", "ocr.py", "match.py", "links.py", "papers.py"]
+    seen: set[str] = set()
+    while stages:
+        name = stages.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for node in ast.walk(ast.parse((package / name).read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                targets = [node.module] if node.module else [a.name for a in node.names]
+                stages += [f"{t}.py" for t in targets if (package / f"{t}.py").exists()]
+    assert len(seen) >= 10  # the walk found the stages' helpers (layout, geometry, titletext, ...)
+    assert seen - _NOT_MEASURING <= set(cache._MEASURING_MODULES)

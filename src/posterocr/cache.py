@@ -25,8 +25,8 @@ from .yamlio import write_atomic
 CACHE_DIR_NAME = ".posterocr-cache"
 # The modules whose code decides what extract measures: any change to them
 # (a better detector, a new OCR clean-up) invalidates cached results.
-_MEASURING_MODULES = ("load.py", "detect.py", "detect_sampling.py", "geometry.py", "ocr.py", "layout.py",
-                      "titletext.py", "_tesseract.py", "links.py", "match.py", "papers.py", "pipeline.py")
+_MEASURING_MODULES = ("load.py", "detect.py", "detect_sampling.py", "detect_score.py", "geometry.py", "ocr.py",
+                      "layout.py", "titletext.py", "_tesseract.py", "links.py", "match.py", "papers.py", "pipeline.py")
 
 
 def source_fingerprint(salt: str, modules: Iterable[str]) -> str:

@@ -24,19 +24,20 @@ edges even where a hand, a head or tape hides parts of them:
    its sides is mostly someone's outline, the paper's edge there is hidden and
    its corners are a guess: the confidence is capped below the flag threshold.
 
-Sampling along lines lives in :mod:`posterocr.detect_sampling`.
+Sampling along lines lives in :mod:`posterocr.detect_sampling`, the scoring
+of candidate quads in :mod:`posterocr.detect_score`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from .detect_sampling import (_add_colours, _Line, _LineData, _lines_data, _sample, _span_support,
-                              _WorkImage)
-from .geometry import (MAX_OPPOSITE_DEG, as_quad, corner_angles, fit_line_tls, is_convex, plausible_quads,
+from .detect_sampling import _add_colours, _CumTable, _Line, _LineData, _lines_data, _WorkImage
+from .detect_score import _Candidate, _evaluate, _outline
+from .geometry import (MAX_OPPOSITE_DEG, as_quad, corner_angles, is_convex, plausible_quads,
                        poster_aspect, refine_quad, to_corners)
 from .records import Corners, Detection
 
@@ -47,6 +48,7 @@ class DetectSettings:
 
     work_long_side: int = 1000  # detection runs on a copy this size
     min_segment_frac: float = 0.02  # ignore LSD segments shorter than this x long side
+    lsd_scale: float = 0.7  # LSD's internal sub-sampling of the grey work image (OpenCV default 0.8)
     lines_per_axis: int = 20  # strongest line hypotheses kept per orientation
     max_tilt_deg: float = 35.0  # a side may deviate this much from horizontal/vertical
     min_area_frac: float = 0.05  # smallest poster, as a share of the photo
@@ -58,27 +60,12 @@ class DetectSettings:
 
 DEFAULT_SETTINGS = DetectSettings()
 
-_SOFT_EDGE = 0.35  # sharpness below which an edge is out of focus or a shadow's
 # A side whose edge evidence is mostly an occluder's outline (non-wall outside
 # or out of focus) hides the paper's edge; the detection's confidence is then
 # capped below the draft's flag threshold (0.5), above min_confidence.
 _OUTLINE_SIDE = 0.5
 _GUESSED_CONFIDENCE = 0.45
 _ROUGH_PENALTY = 0.1  # stage-1 cost of unsupported side length (lenient: hidden sides)
-_SIDE_STEP = 2  # work px between evaluated samples along a side
-# Lightness counts a third in colour comparisons: shading across a wall
-# changes lightness far more than hue.
-_LAB_WEIGHTS = np.array([0.35, 1.0, 1.0], np.float32)
-_COLOUR_TOL = 15.0
-_SAME_SURFACE = 5.0  # Lab distance across a line below which both sides are one surface
-
-
-@dataclass
-class _Candidate:
-    quad: np.ndarray  # (4, 2) work pixels, TL TR BR BL
-    score: float
-    confidence: float
-    details: dict = field(default_factory=dict)  # per-side evidence, for debugging and tests
 
 
 def find_poster(image: np.ndarray, settings: DetectSettings = DEFAULT_SETTINGS) -> Detection:
@@ -127,14 +114,14 @@ def _prepare(image: np.ndarray, settings: DetectSettings) -> _WorkImage:
     # quicker on 12 MP); the few pixels it drops at the right/bottom edge do
     # not matter for finding a poster.
     factor = max(1, round(max(h, w) / settings.work_long_side))
+    scale = 1.0 / factor
     if factor > 1:
         hh, ww = h // factor, w // factor
         rgb = cv2.resize(image[: hh * factor, : ww * factor], (ww, hh), interpolation=cv2.INTER_AREA)
     else:
         rgb = image.copy()
-    scale = 1.0 / factor
     lab8 = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
-    gray = lab8[:, :, 0]
+    gray = np.ascontiguousarray(lab8[:, :, 0])  # OpenCV would copy a strided view on every call
     g = gray.astype(np.float32)
     # Local contrast x3: a white poster on an off-white wall is a step of a few
     # grey levels, below LSD's fixed gradient threshold until amplified. LSD's
@@ -173,6 +160,12 @@ def _large_blur(g: np.ndarray) -> np.ndarray:
 
 
 def _segments(work: _WorkImage, settings: DetectSettings) -> np.ndarray:
+    # LSD's run time grows with the pixels it sees; on the grey image it is the
+    # largest single cost of detection. Its Gaussian sub-sampling keeps a long
+    # step edge's contrast while averaging noise away, so a lower scale than
+    # its default 0.8 still finds faint paper edges (outline IoU unchanged on
+    # the generated hard sets, issue 5).
+    lsd_grey = cv2.createLineSegmentDetector(cv2.LSD_REFINE_STD, settings.lsd_scale)
     lsd = cv2.createLineSegmentDetector()
     min_len = settings.min_segment_frac * max(work.gray.shape)
     found = []
@@ -181,7 +174,7 @@ def _segments(work: _WorkImage, settings: DetectSettings) -> np.ndarray:
         # so the chroma image is searched at half size: a quarter of the cost.
         half = k > 0
         img = cv2.resize(channel, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA) if half else channel
-        lines = lsd.detect(img)[0]
+        lines = (lsd if half else lsd_grey).detect(img)[0]
         if lines is not None:
             found.append(lines.reshape(-1, 4) * (2.0 if half else 1.0))
     if not found:
@@ -209,7 +202,7 @@ def _cluster(segs: np.ndarray, *, horizontal: bool, settings: DetectSettings) ->
     """Greedily merge collinear segments (longest first) into line hypotheses."""
     if len(segs) == 0:
         return []
-    p, q = segs[:, :2], segs[:, 2:]
+    p, q = np.ascontiguousarray(segs[:, :2]), np.ascontiguousarray(segs[:, 2:])
     lengths = np.hypot(*(q - p).T)
     d = (q - p) / lengths[:, None]
     # Orient directions consistently (H: rightwards, V: downwards).
@@ -230,7 +223,7 @@ def _cluster(segs: np.ndarray, *, horizontal: bool, settings: DetectSettings) ->
             cand &= (np.abs(p @ n - c) <= dist_tol) & (np.abs(q @ n - c) <= dist_tol)
             cand[i] = True
             members = np.flatnonzero(cand)
-            n, c = fit_line_tls(np.concatenate([p[members], q[members]]), np.tile(lengths[members], 2))
+            n, c = _fit_segments(p[members], q[members], lengths[members])
         used[members] = True
         # Rank by root-sum-square length: an edge made of a few long segments
         # beats a text baseline made of many short ones with the same total.
@@ -244,6 +237,22 @@ def _cluster(segs: np.ndarray, *, horizontal: bool, settings: DetectSettings) ->
         if (horizontal and dd[0] < 0) or (not horizontal and dd[1] < 0):
             ln.n, ln.c = -ln.n, -ln.c
     return lines[: 2 * settings.lines_per_axis]
+
+
+def _fit_segments(p: np.ndarray, q: np.ndarray, wt: np.ndarray) -> tuple[np.ndarray, float]:
+    """Total-least-squares line n . x = c through segment end points p, q weighted by *wt*.
+
+    The same line as geometry.fit_line_tls on the stacked end points, in closed
+    form (a 2x2 eigenproblem): called hundreds of times per photo.
+    """
+    mean = (wt @ p + wt @ q) / (2.0 * wt.sum())
+    dp, dq = p - mean, q - mean
+    sxx = wt @ (dp[:, 0] ** 2 + dq[:, 0] ** 2)
+    syy = wt @ (dp[:, 1] ** 2 + dq[:, 1] ** 2)
+    sxy = wt @ (dp[:, 0] * dp[:, 1] + dq[:, 0] * dq[:, 1])
+    theta = 0.5 * np.arctan2(2.0 * sxy, sxx - syy)  # direction of the largest spread
+    n = np.array([-np.sin(theta), np.cos(theta)])
+    return n, float(n @ mean)
 
 
 def _dedupe(lines: list[_Line]) -> list[_Line]:
@@ -265,8 +274,12 @@ def _dedupe(lines: list[_Line]) -> list[_Line]:
 # --------------------------------------------------------------------------- quads
 
 
-def _candidates(work: _WorkImage, settings: DetectSettings) -> list[_Candidate]:
-    """All fully evaluated candidate quads, best first (empty when there are none)."""
+def _candidates(work: _WorkImage, settings: DetectSettings, *, prune: bool = True) -> list[_Candidate]:
+    """Fully evaluated candidate quads, best first (empty when there are none).
+
+    With *prune*, quads whose score bound shows they cannot beat the best are
+    skipped: the first one is the same, the list shorter (tests compare).
+    """
     h_lines, v_lines = _line_hypotheses(work, settings)
     if len(h_lines) < 2 or len(v_lines) < 2:
         return []
@@ -282,7 +295,6 @@ def _candidates(work: _WorkImage, settings: DetectSettings) -> list[_Candidate]:
     vdata.sort(key=lambda ld: (ld.line.c - ld.line.n[1] * h / 2) / ld.line.n[0])
     h_lines = [ld.line for ld in hdata]
     v_lines = [ld.line for ld in vdata]
-    nh, nv = len(h_lines), len(v_lines)
     # Intersections X[i, j] of H line i with V line j, and their parameters.
     hn = np.array([ln.n for ln in h_lines])
     hc = np.array([ln.c for ln in h_lines])
@@ -297,22 +309,7 @@ def _candidates(work: _WorkImage, settings: DetectSettings) -> list[_Candidate]:
     t_h = xs * hd[:, None, 0] + ys * hd[:, None, 1]  # position along H line i
     t_v = xs * vd[None, :, 0] + ys * vd[None, :, 1]  # position along V line j
 
-    # Index pairs (top < bottom, left < right), pruned by two conditions that
-    # plausible_quads would reject anyway: opposite lines far from parallel,
-    # and corners outside the image. Same survivors in the same order, at a
-    # fraction of the arrays (20 lines per axis give 36k raw combinations).
-    cos_par = np.cos(np.radians(MAX_OPPOSITE_DEG)) - 1e-6  # slack: only ever keep more
-    ih1, ih2 = np.triu_indices(nh, 1)
-    keep_h = np.abs((hn[ih1] * hn[ih2]).sum(1)) >= cos_par
-    ih1, ih2 = ih1[keep_h], ih2[keep_h]
-    jv1, jv2 = np.triu_indices(nv, 1)
-    keep_v = np.abs((vn[jv1] * vn[jv2]).sum(1)) >= cos_par
-    jv1, jv2 = jv1[keep_v], jv2[keep_v]
-    i1, i2 = np.repeat(ih1, len(jv1)), np.repeat(ih2, len(jv1))
-    j1, j2 = np.tile(jv1, len(ih1)), np.tile(jv2, len(ih1))
-    corner_in = (xs >= -margin) & (xs <= w + margin) & (ys >= -margin) & (ys <= h + margin)
-    keep = corner_in[i1, j1] & corner_in[i1, j2] & corner_in[i2, j2] & corner_in[i2, j1]
-    i1, i2, j1, j2 = i1[keep], i2[keep], j1[keep], j2[keep]
+    i1, i2, j1, j2 = _index_quads(hn, vn, xs, ys, (w, h), margin)
     quads = np.stack([
         np.stack([xs[i1, j1], ys[i1, j1]], -1), np.stack([xs[i1, j2], ys[i1, j2]], -1),
         np.stack([xs[i2, j2], ys[i2, j2]], -1), np.stack([xs[i2, j1], ys[i2, j1]], -1),
@@ -324,36 +321,74 @@ def _candidates(work: _WorkImage, settings: DetectSettings) -> list[_Candidate]:
 
     # Stage 1: cheap ranking from support fractions alone, lenient towards
     # partly hidden sides so that the occlusion-aware stage 2 still sees them.
-    sup = np.zeros((len(quads), 4))
-    for idx in range(nh):
-        for side, m in ((0, i1 == idx), (2, i2 == idx)):
-            if m.any():
-                sup[m, side] = _span_support(hdata[idx], t_h[idx, j1[m]], t_h[idx, j2[m]])
-    for idx in range(nv):
-        for side, m in ((1, j2 == idx), (3, j1 == idx)):
-            if m.any():
-                sup[m, side] = _span_support(vdata[idx], t_v[i1[m], idx], t_v[i2[m], idx])
+    hcum, vcum = _CumTable(hdata), _CumTable(vdata)
+    sup = np.stack([hcum.support(i1, t_h[i1, j1], t_h[i1, j2]), vcum.support(j2, t_v[i1, j2], t_v[i2, j2]),
+                    hcum.support(i2, t_h[i2, j1], t_h[i2, j2]), vcum.support(j1, t_v[i1, j1], t_v[i2, j1])], axis=1)
     side_len = np.linalg.norm(np.roll(quads, -1, axis=1) - quads, axis=2)
     rough = (side_len * (sup - _ROUGH_PENALTY * (1 - sup))).sum(1)
     rough[sup.min(1) < 0.1] = -np.inf
     order = np.argsort(-rough)
     order = order[np.isfinite(rough[order])][: 20 * settings.candidates]
 
-    evaluated: list[_Candidate] = []
-    chosen: list[np.ndarray] = []
+    chosen = np.zeros((0, 4, 2))
+    picks: list[int] = []
     for k in order:
-        if len(chosen) >= settings.candidates:
+        if len(picks) >= settings.candidates:
             break
         # Near-identical quads (lines a pixel apart) would crowd out alternatives.
-        if any(np.abs(quads[k] - c).max() < 3.0 for c in chosen):
+        if (np.abs(chosen - quads[k]).max(axis=(1, 2)) < 3.0).any():
             continue
-        chosen.append(quads[k])
-        sides = (hdata[i1[k]], vdata[j2[k]], hdata[i2[k]], vdata[j1[k]])
-        cand = _evaluate(work, quads[k], sides, settings)
+        chosen = np.concatenate([chosen, quads[k][None]])
+        picks.append(k)
+    lam = settings.unsupported_penalty
+    outlines = [_outline(work, quads[k], (hdata[i1[k]], vdata[j2[k]], hdata[i2[k]], vdata[j1[k]]), lam)
+                for k in picks]
+    # Most promising first, so that the bound prunes early; ties in score
+    # keep the stage-1 order, as if all were evaluated in it.
+    ranked = sorted(((i, o) for i, o in enumerate(outlines) if o is not None), key=lambda io: -io[1].bound)
+    scored: list[tuple[int, _Candidate]] = []
+    best = -np.inf
+    for i, outline in ranked:
+        if prune and outline.bound < best:
+            break  # neither this nor any later quad can beat (or tie) the best
+        cand = _evaluate(work, outline, lam)
         if cand is not None:
-            evaluated.append(cand)
-    evaluated.sort(key=lambda c: -c.score)
-    return evaluated
+            scored.append((i, cand))
+            best = max(best, cand.score)
+    scored.sort(key=lambda ic: (-ic[1].score, ic[0]))
+    return [c for _, c in scored]
+
+
+def _index_quads(hn: np.ndarray, vn: np.ndarray, xs: np.ndarray, ys: np.ndarray, size: tuple[int, int],
+                 margin: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Line index quadruples (top, bottom, left, right) worth building quads from.
+
+    Pruned by conditions plausible_quads would reject anyway, checked on line
+    pairs instead of whole quads (20 lines per axis give 36k raw combinations,
+    of which a fraction survives): opposite lines far from parallel, corners
+    outside the image, a corner angle under 50 degrees (a side lies on its
+    line, so the angle is the lines'), a side shorter than a tenth of the
+    image's short side. Slack on every test: only ever keep more, so the
+    survivors of plausible_quads are the same, in the same order.
+    """
+    w, h = size
+    nh, nv = len(hn), len(vn)
+    cos_par = np.cos(np.radians(MAX_OPPOSITE_DEG)) - 1e-6
+    ih1, ih2 = np.triu_indices(nh, 1)
+    keep_h = np.abs((hn[ih1] * hn[ih2]).sum(1)) >= cos_par
+    ih1, ih2 = ih1[keep_h], ih2[keep_h]
+    jv1, jv2 = np.triu_indices(nv, 1)
+    keep_v = np.abs((vn[jv1] * vn[jv2]).sum(1)) >= cos_par
+    jv1, jv2 = jv1[keep_v], jv2[keep_v]
+    corner_ok = (xs >= -margin) & (xs <= w + margin) & (ys >= -margin) & (ys <= h + margin)
+    corner_ok &= np.abs(hn @ vn.T) <= np.cos(np.radians(50.0)) + 1e-6  # |cos| between the two lines
+    min_side = 0.1 * min(w, h) * (1 - 1e-6)
+    along_h = np.hypot(xs[:, jv2] - xs[:, jv1], ys[:, jv2] - ys[:, jv1]) >= min_side  # (nh, pairs of V lines)
+    along_v = np.hypot(xs[ih2] - xs[ih1], ys[ih2] - ys[ih1]) >= min_side  # (pairs of H lines, nv)
+    ok_h = corner_ok[ih1][:, jv1] & corner_ok[ih1][:, jv2] & corner_ok[ih2][:, jv2] & corner_ok[ih2][:, jv1]
+    ok_h &= along_h[ih1] & along_h[ih2] & along_v[:, jv1] & along_v[:, jv2]  # (H pairs, V pairs)
+    a, b = np.nonzero(ok_h)  # row-major: the same order as enumerating H pairs, then V pairs
+    return ih1[a], ih2[a], jv1[b], jv2[b]
 
 
 def _strongest(work: _WorkImage, lines: list[_Line], margin: float, keep: int) -> list[_LineData]:
@@ -366,185 +401,6 @@ def _strongest(work: _WorkImage, lines: list[_Line], margin: float, keep: int) -
         chosen.append(ld)
     _add_colours(work, chosen)
     return chosen
-
-
-@dataclass
-class _Side:
-    supported: np.ndarray  # bool per sample, from corner k towards corner k+1
-    c_in: np.ndarray  # (S, 3) Lab just inside
-    c_out: np.ndarray  # (S, 3) Lab just outside
-    busy: np.ndarray  # bool: text-like texture on the line
-    dens_out: np.ndarray  # edge density a little further outside
-    length: float
-    sharp: np.ndarray  # peak gradient / lightness step: ~0.3 for an in-focus edge, NaN without a step
-
-
-def _side(data: _LineData, p: np.ndarray, q: np.ndarray, centre: np.ndarray) -> _Side | None:
-    ln = data.line
-    ia, ib = ln.d @ p - data.t0, ln.d @ q - data.t0
-    step = _SIDE_STEP if ib >= ia else -_SIDE_STEP
-    idx = np.clip(np.rint(np.arange(ia, ib, step)).astype(int), 0, len(data.support) - 1)
-    if len(idx) < 5:
-        return None
-    inward = (centre - p) @ ln.n > 0
-    return _Side(supported=data.support[idx],
-                 c_in=(data.lab_pos if inward else data.lab_neg)[idx],
-                 c_out=(data.lab_neg if inward else data.lab_pos)[idx],
-                 busy=data.busy[idx], dens_out=(data.dens_neg if inward else data.dens_pos)[idx],
-                 length=float(np.linalg.norm(q - p)), sharp=data.sharp[idx])
-
-
-def _evaluate(work: _WorkImage, quad: np.ndarray, lines: tuple[_LineData, ...],
-              settings: DetectSettings) -> _Candidate | None:
-    """Occlusion-aware score of one candidate quad (sides in order top, right, bottom, left)."""
-    centre = quad.mean(0)
-    sides = [_side(lines[k], quad[k], quad[(k + 1) % 4], centre) for k in range(4)]
-    if any(s is None for s in sides):
-        return None
-    sides_ok: list[_Side] = sides  # type: ignore[assignment]
-    if sum(int(s.supported.sum()) for s in sides_ok) < 10:
-        return None
-    med_in = [_median(s.c_in[s.supported]) for s in sides_ok]
-    med_out = [_median(s.c_out[s.supported]) for s in sides_ok]
-    walls = _consistent_refs(med_out, _median(np.concatenate([s.c_out[s.supported] for s in sides_ok])))
-    paper = _median(np.concatenate([s.c_in[s.supported] for s in sides_ok]))
-    walls_arr = np.array(walls, np.float32)
-    lam = settings.unsupported_penalty
-    score, effs, occluded_by_side, details = 0.0, [], [], []
-    for k, s in enumerate(sides_ok):
-        # Occluders (sleeves, hair, skin, tape) look like neither the wall nor the paper.
-        # The paper reference is this side's own inside (a dark half or header
-        # band elsewhere must not make a dark head here look like paper).
-        own = med_in[k] if np.all(np.isfinite(med_in[k])) else paper
-        own_arr = np.array([own] if np.all(np.isfinite(own)) else [], np.float32).reshape(-1, 3)
-        out_not_wall = _far(s.c_out, walls_arr)
-        occluded = (~s.supported & out_not_wall & _far(s.c_out, own_arr)
-                    & _far(s.c_in, walls_arr) & _far(s.c_in, own_arr))
-        # An edge with a non-wall outside is an occluder's outline over the paper;
-        # so is a soft one (out of focus: a sleeve or shoulder near the camera).
-        soft = s.sharp < _SOFT_EDGE  # NaN (no clear step) compares False
-        not_wall = s.supported & (out_not_wall | soft)
-        raw, nw, o = float(s.supported.mean()), float(not_wall.mean()), float(occluded.mean())
-        # Unsupported through text or figures: the side cuts across poster content.
-        b = float((~s.supported & ~occluded & s.busy).mean())
-        # The rest is plain. Where the two sides still differ a little, it is
-        # a faint edge (paper on a wall as light as itself); where they are
-        # the same surface, the side crosses bare wall or blank paper.
-        plain_mask = ~s.supported & ~occluded & ~s.busy
-        same = plain_mask & (np.linalg.norm(s.c_in - s.c_out, axis=1) < _SAME_SURFACE)
-        blank = float(same.mean())
-        plain = max(0.0, float(plain_mask.mean()) - blank)
-        if raw < 0.1 or raw + o < 0.4:
-            return None
-        good = raw - nw
-        swapped = _wall_inside(k, med_in, med_out, s)
-        if swapped:
-            # Wall inside, something lighter outside: the far edge of a
-            # neighbouring poster seen across the gap, not our poster's side.
-            good, nw, o = 0.3 * good, 0.3 * nw, 0.0
-        # Text or figures just outside: the side runs through a poster, not around it.
-        bo = float((s.dens_out > 0.12).mean())
-        score += s.length * (good + 0.3 * nw - 0.1 * o - 0.5 * lam * plain - lam * blank - 1.0 * b - 1.0 * bo)
-        effs.append(min(1.0, max(0.0, good + 0.3 * nw + 0.6 * o - 0.5 * (blank + b + bo))))
-        occluded_by_side.append(occluded)
-        details.append({"support": raw, "not_wall": nw, "occluded": o, "busy": b, "plain": plain, "blank": blank,
-                        "busy_out": bo, "swapped": bool(swapped)})
-    perimeter = sum(s.length for s in sides_ok)
-    phantoms = _phantom_corners(sides_ok, occluded_by_side)
-    score -= 0.15 * perimeter * phantoms
-    texture = _texture_factor(work, quad, sides_ok)
-    h, w = work.gray.shape
-    score = score / (2.0 * (w + h)) * texture
-    lengths = np.array([s.length for s in sides_ok])
-    eff = np.array(effs)
-    mean_eff = float((eff * lengths).sum() / lengths.sum())
-    conf = float(np.clip((0.6 * mean_eff + 0.4 * eff.min()) * min(1.0, texture / 0.8), 0, 1))
-    return _Candidate(quad=quad, score=score, confidence=conf,
-                      details={"sides": details, "phantom_corners": phantoms, "texture": texture})
-
-
-def _median(colours: np.ndarray) -> np.ndarray:
-    """Per-channel (upper) median; np.partition is far quicker than np.median here."""
-    if len(colours) == 0:
-        return np.full(3, np.nan, np.float32)
-    k = len(colours) // 2
-    return np.partition(colours, k, axis=0)[k]
-
-
-def _consistent_refs(per_side: list[np.ndarray], overall: np.ndarray) -> list[np.ndarray]:
-    """Overall colour plus per-side colours (lighting drifts across the photo).
-
-    A side whose colour disagrees with the overall one (its outside is mostly
-    an occluder) is not trusted as a reference.
-    """
-    refs = [overall]
-    for med in per_side:
-        if np.all(np.isfinite(med)) and _dist(med, overall) < _COLOUR_TOL:
-            refs.append(med)
-    return [r for r in refs if np.all(np.isfinite(r))]
-
-
-def _dist(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.linalg.norm((a - b) * _LAB_WEIGHTS))
-
-
-def _far(colours: np.ndarray, refs: np.ndarray) -> np.ndarray:
-    """True where a colour is farther than the tolerance from every reference."""
-    if len(refs) == 0:
-        return np.ones(len(colours), bool)
-    diff = (colours[:, None, :] - refs[None, :, :]) * _LAB_WEIGHTS
-    return (np.einsum("nrc,nrc->nr", diff, diff) > _COLOUR_TOL ** 2).all(axis=1)
-
-
-def _wall_inside(k: int, med_in: list[np.ndarray], med_out: list[np.ndarray], side: _Side) -> bool:
-    """Does side k look like wall inside, and like something lighter (paper) outside?
-
-    The wall colour is read outside the two adjacent sides. Paper is lighter
-    than the wall it hangs on, so a real side never looks like this.
-    """
-    if side.supported.sum() < 10:
-        return False
-    refs = [m for m in (med_out[(k - 1) % 4], med_out[(k + 1) % 4]) if np.all(np.isfinite(m))]
-    if not refs:
-        return False
-    wall = np.mean(refs, axis=0)
-    d_in = float(np.linalg.norm(med_in[k] - wall))
-    d_out = float(np.linalg.norm(med_out[k] - wall))
-    return d_in < 22.0 and d_out > 2.0 * d_in + 6.0 and med_out[k][0] > med_in[k][0] + 3.0
-
-
-def _phantom_corners(sides: list[_Side], occluded: list[np.ndarray]) -> int:
-    """Corners where both adjacent sides lack evidence and nothing hides them.
-
-    A real corner is either visible or behind something; one floating in
-    plain wall belongs to a quad stretched beyond the poster.
-    """
-    count = 0
-    for k in range(4):
-        a, b = sides[(k - 1) % 4], sides[k]  # a ends at corner k, b starts there
-        na, nb = max(4, len(a.supported) // 16), max(4, len(b.supported) // 16)
-        if (a.supported[-na:].mean() < 0.35 and b.supported[:nb].mean() < 0.35
-                and occluded[(k - 1) % 4][-na:].mean() < 0.5 and occluded[k][:nb].mean() < 0.5):
-            count += 1
-    return count
-
-
-def _texture_factor(work: _WorkImage, quad: np.ndarray, sides: list[_Side]) -> float:
-    """Posters carry text and figures; the wall just outside them is plain.
-
-    ~1 for "busy inside, calm outside"; lower for quads that enclose bare wall
-    or sit inside a larger busy area (a figure within a poster).
-    """
-    u = np.linspace(0.05, 0.95, 16)
-    uu, vv = np.meshgrid(u, u)
-    uu, vv = uu.ravel()[:, None], vv.ravel()[:, None]
-    tl, tr, br, bl = quad
-    pts = (1 - uu) * (1 - vv) * tl + uu * (1 - vv) * tr + uu * vv * br + (1 - uu) * vv * bl
-    dens_in = float(_sample(work.density, pts).mean())
-    dens_out = float(np.concatenate([s.dens_out for s in sides]).mean())
-    content = min(1.0, dens_in / 0.02)  # a page of text gives well over 2 % edge pixels
-    calm = 1.0 / (1.0 + max(0.0, dens_out - 0.3 * dens_in) / max(dens_in, 1e-3) * 2.0)
-    return float(0.3 + 0.7 * content * calm)
 
 
 # --------------------------------------------------------------------------- warping
@@ -575,8 +431,9 @@ def warp_poster(image: np.ndarray, corners: Corners, *, max_side: int | None = N
     w, h = max(1, round(width * scale)), max(1, round(height * scale))
     dst = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], dtype=np.float32)
     matrix = cv2.getPerspectiveTransform(src, dst)
-    return cv2.warpPerspective(image, matrix, (w, h), flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_REPLICATE)
+    # warpPerspective has no area filter (INTER_AREA silently means
+    # INTER_LINEAR); INTER_CUBIC costs three times as much.
+    return cv2.warpPerspective(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def _surround_ratio(work: _WorkImage, quad: np.ndarray) -> float:

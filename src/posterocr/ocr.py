@@ -9,9 +9,11 @@ title with logos and body text, so we find the title ourselves, cheaply:
    ideally sitting on a smaller or lighter author block;
 3. Tesseract runs once on a stack of the winner and the start of the block
    beneath it, each cut from the full-resolution poster and rescaled so its
-   capitals are ~42 px tall; words go back to their block by position.  Only
-   when the winner reads as a sentence (a tagline or headline question) is the
-   real title looked for above the author list, which may take a second call.
+   capitals are ~42 px tall; words go back to their block by position.  When
+   the winner reads as a sentence (a tagline or headline question), the real
+   title is looked for above the author list.  Its candidates are read in that
+   same call when nothing lighter sits under the winner (how a tagline looks);
+   otherwise, if needed, in a second call.
 """
 
 from __future__ import annotations
@@ -69,6 +71,18 @@ def read_title(poster: np.ndarray, *, timeout: float = 20.0) -> TitleReading:
         cands.append(below)
         if below.weight < 0.8 * best.weight:
             probes = (below,)
+    # No lighter line right under the winner (author names are set lighter than
+    # a title) is how a tagline or headline question looks: the tagline rule's
+    # candidates are read in this same call, as a second Tesseract start costs
+    # ~0.1 s CPU.  (Under a title with bold author names they are read for nothing.)
+    first = list(cands)
+    tagline: list[Block] | None = None
+    if not probes:
+        tagline = _tagline_cands(blocks, best, below, body, lay.shape[0])
+        more = [c for c in tagline if c not in first]
+        under = _unread_below(first + more, first + more)
+        cands += more + under
+        probes = tuple(under)
     _ocr(grey, k, cands, timeout, probes, diff=lay.diff)
     if below is not None and below.text_lines and all(looks_like_authors(t) for t in below.text_lines):
         return _reading(best, runner)  # the title sits right on its author line
@@ -79,21 +93,11 @@ def read_title(poster: np.ndarray, *, timeout: float = 20.0) -> TitleReading:
         return _reading(best, runner, alt)
     # A tagline or question headline: the title is the block directly above
     # the author list -- right under the headline, or elsewhere on the page
-    # (a footer band).  One more Tesseract call reads those candidates and
-    # the start of the blocks beneath them, to see which sits on names.
-    # Right under the headline -- or one block further down, past a stray
-    # piece of the headline (a last line cut off by tape or a hand).
-    chain = [below, below.below if below is not None and not _title_under(below, best) else None]
-    cands = [c for c in chain if c is not None and _title_under(c, best)][:1]
-    cands += [o for o in _author_backed(blocks, best, body)[:2] if o not in cands]
-    foot = _footer_title(blocks, best, lay.shape[0])
-    if foot is not None and not any(_same_row(foot, c) for c in cands):
-        cands.append(foot)
+    # (a footer band).  Unless the first call read them, one more reads those
+    # candidates and the start of the blocks beneath them, to see which sits on names.
+    cands = tagline if tagline is not None else _tagline_cands(blocks, best, below, body, lay.shape[0])
     todo = [c for c in cands if not c.text_lines or c.partial]
-    unread: list[Block] = []
-    for c in cands:
-        if c.below is not None and not c.below.text_lines and c.below not in todo + unread:
-            unread.append(c.below)
+    unread = _unread_below(cands, todo)
     if todo or unread:
         _ocr(grey, k, todo + unread, timeout, probes=tuple(unread), diff=lay.diff)
     glued: set[Block] = set()
@@ -114,7 +118,34 @@ def read_title(poster: np.ndarray, *, timeout: float = 20.0) -> TitleReading:
         if reads_as_title(c.text) and _confidence(c) >= 0.6:  # a clean read, not blur read as words
             return _reading(c, runner, best.text, guessed=True)
     titles = [c for c in titles if len(c.text.split()) >= 2]
-    return _reading(best, runner, titles[0].text if titles else "", guessed=bool(titles))
+    # Still a guess without an alternative: a headline that reads as a sentence is
+    # rarely the title, and the real one was not found (hidden, out of frame, blurred).
+    return _reading(best, runner, titles[0].text if titles else "", guessed=True)
+
+
+def _tagline_cands(blocks: list[Block], best: Block, below: Block | None, body: float, h: int) -> list[Block]:
+    """Where the paper title sits when the winner is a tagline or headline question.
+
+    Right under the headline -- or one block further down, past a stray piece
+    of the headline (a last line cut off by tape or a hand); over an author
+    block elsewhere; or in a footer band.
+    """
+    chain = [below, below.below if below is not None and not _title_under(below, best) else None]
+    cands = [c for c in chain if c is not None and _title_under(c, best)][:1]
+    cands += [o for o in _author_backed(blocks, best, body)[:2] if o not in cands]
+    foot = _footer_title(blocks, best, h)
+    if foot is not None and not any(_same_row(foot, c) for c in cands):
+        cands.append(foot)
+    return cands
+
+
+def _unread_below(cands: list[Block], todo: list[Block]) -> list[Block]:
+    """The blocks right under *cands* not read yet (nor about to be): their start tells names from text."""
+    unread: list[Block] = []
+    for c in cands:
+        if c.below is not None and not c.below.text_lines and c.below not in todo + unread:
+            unread.append(c.below)
+    return unread
 
 
 def _title_under(b: Block, headline: Block) -> bool:

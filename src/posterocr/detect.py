@@ -48,7 +48,7 @@ class DetectSettings:
 
     work_long_side: int = 1000  # detection runs on a copy this size
     min_segment_frac: float = 0.02  # ignore LSD segments shorter than this x long side
-    lsd_scale: float = 0.7  # LSD's internal sub-sampling of the grey work image (OpenCV default 0.8)
+    lsd_scale: float = 0.8  # LSD's internal sub-sampling of the grey work image (OpenCV's default)
     lines_per_axis: int = 20  # strongest line hypotheses kept per orientation
     max_tilt_deg: float = 35.0  # a side may deviate this much from horizontal/vertical
     min_area_frac: float = 0.05  # smallest poster, as a share of the photo

@@ -13,9 +13,10 @@ import click
 
 from . import __version__
 from .exceptions import ExitCode, PosterocrError
-from .pipeline import ExtractSettings, default_jobs, extract
+from .pipeline import ExtractSettings, extract
 from .records import PhotoResult
 from .render import RenderSettings, render
+from .workers import default_jobs
 
 
 def _echo_err(message: str) -> None:

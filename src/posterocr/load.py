@@ -26,7 +26,8 @@ try:  # pillow-heif registers HEIC/HEIF with Pillow
 except ImportError:  # pragma: no cover - pillow-heif is a hard dependency
     pillow_heif = None
 
-PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".heic", ".heif"})
+HEIF_SUFFIXES = frozenset({".heic", ".heif"})
+PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png"}) | HEIF_SUFFIXES
 VIDEO_SUFFIXES = frozenset({".mov", ".mp4", ".m4v", ".avi", ".3gp"})
 
 # 12 MP phones give 12e6 px, 48 MP modes 48e6; 100 MP leaves room for panoramas

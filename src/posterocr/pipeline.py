@@ -216,7 +216,7 @@ def _expected_cost(job: tuple[Path, str, str]) -> tuple[bool, int]:
         size = path.stat().st_size
     except OSError:
         size = 0  # it fails fast in its worker
-    return path.suffix.lower() in (".heic", ".heif"), size
+    return path.suffix.lower() in load.HEIF_SUFFIXES, size
 
 
 def check_dependencies() -> None:
@@ -316,7 +316,3 @@ def extract(
         matched=sum(1 for r in results if r.paper is not None),
         papers_given=index is not None,
     )
-
-
-def default_jobs() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

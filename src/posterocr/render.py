@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +43,7 @@ from .cache import CACHE_DIR_NAME
 from .draft import DEFAULT_TITLE, PosterEntry, auto_subtitle, is_auto_subtitle, load_draft
 from .exceptions import DraftError, PhotoError, PosterocrError
 from .webimages import ImageJob, ImageSettings, ImageStore, PosterImages, file_names, run_jobs, write_file
+from .workers import default_jobs
 
 TOC_ABOVE = 8  # more posters than this get a table of contents
 
@@ -280,12 +280,6 @@ def _write(path: Path, data: bytes) -> None:
     write_file(path, data)
 
 
-def _workers(jobs: int) -> int:
-    if jobs > 0:
-        return jobs
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
 def render(draft_path: Path, out_dir: Path, *, settings: RenderSettings | None = None) -> RenderReport:
     """Render the draft at *draft_path* into *out_dir* (see the module docstring)."""
     settings = settings or RenderSettings()
@@ -331,7 +325,7 @@ def render(draft_path: Path, out_dir: Path, *, settings: RenderSettings | None =
     # 2. Make the rest, in worker processes; only this process records them.
     notes: dict[int, str] = {}
     from_crops = 0
-    for i, result in run_jobs(jobs, _workers(settings.jobs)):
+    for i, result in run_jobs(jobs, settings.jobs if settings.jobs > 0 else default_jobs()):
         slot, key = job_slot[i]
         if isinstance(result, PhotoError):
             if settings.strict:

@@ -165,8 +165,7 @@ def test_found_quad_is_inside_photo_and_convex(photo_set) -> None:
     assert (quad[:, 1] > -0.05 * SIZE[1]).all() and (quad[:, 1] < 1.05 * SIZE[1]).all()
 
 
-def test_closed_form_segment_fit_matches_tls() -> None:
-    from posterocr.detect import _fit_segments
+def test_closed_form_line_fit_matches_the_eigenvector_solution() -> None:
     from posterocr.geometry import fit_line_tls
 
     rng = np.random.default_rng(5)
@@ -174,8 +173,12 @@ def test_closed_form_segment_fit_matches_tls() -> None:
         p = rng.uniform(0, 1000, (count, 2))
         q = p + rng.normal(0, 1, (count, 2)) + [300.0, 40.0]  # near-collinear, mostly horizontal
         wt = np.hypot(*(q - p).T)
-        n, c = _fit_segments(p, q, wt)
-        n_ref, c_ref = fit_line_tls(np.concatenate([p, q]), np.tile(wt, 2))
+        pts, w2 = np.concatenate([p, q]), np.tile(wt, 2)
+        n, c = fit_line_tls(pts, w2)
+        # Reference: the normal is the eigenvector of the weighted scatter's smallest eigenvalue.
+        mean = (pts * w2[:, None]).sum(0) / w2.sum()
+        n_ref = np.linalg.eigh(((pts - mean) * w2[:, None]).T @ (pts - mean))[1][:, 0]
+        c_ref = float(n_ref @ mean)
         sign = np.sign(n @ n_ref)  # a line's normal may point either way
         np.testing.assert_allclose(sign * n, n_ref, atol=1e-9)
         assert sign * c == pytest.approx(c_ref, abs=1e-6)

@@ -37,7 +37,7 @@ import numpy as np
 
 from .detect_sampling import _add_colours, _CumTable, _Line, _LineData, _lines_data, _WorkImage
 from .detect_score import _Candidate, _evaluate, _outline
-from .geometry import (MAX_OPPOSITE_DEG, as_quad, corner_angles, is_convex, plausible_quads,
+from .geometry import (MAX_OPPOSITE_DEG, as_quad, corner_angles, fit_line_tls, is_convex, plausible_quads,
                        poster_aspect, refine_quad, to_corners)
 from .records import Corners, Detection
 
@@ -162,11 +162,10 @@ def _large_blur(g: np.ndarray) -> np.ndarray:
 
 
 def _segments(work: _WorkImage, settings: DetectSettings) -> np.ndarray:
-    # LSD's run time grows with the pixels it sees; on the grey image it is the
-    # largest single cost of detection. Its Gaussian sub-sampling keeps a long
-    # step edge's contrast while averaging noise away, so a lower scale than
-    # its default 0.8 still finds faint paper edges (outline IoU unchanged on
-    # the generated hard sets, issue 5).
+    # LSD on the grey image is the largest single cost of detection. A lower
+    # scale than the default 0.8 (0.7) was 6 % cheaper with the same outline IoU
+    # on the hard sets, but moved corners by 0.2-0.4 px, which flipped the title
+    # picked on 5 of 96 tagline photos (issue 5): kept at the default.
     lsd_grey = cv2.createLineSegmentDetector(cv2.LSD_REFINE_STD, settings.lsd_scale)
     lsd = cv2.createLineSegmentDetector()
     min_len = settings.min_segment_frac * max(work.gray.shape)
@@ -225,7 +224,7 @@ def _cluster(segs: np.ndarray, *, horizontal: bool, settings: DetectSettings) ->
             cand &= (np.abs(p @ n - c) <= dist_tol) & (np.abs(q @ n - c) <= dist_tol)
             cand[i] = True
             members = np.flatnonzero(cand)
-            n, c = _fit_segments(p[members], q[members], lengths[members])
+            n, c = fit_line_tls(np.concatenate([p[members], q[members]]), np.tile(lengths[members], 2))
         used[members] = True
         # Rank by root-sum-square length: an edge made of a few long segments
         # beats a text baseline made of many short ones with the same total.
@@ -239,22 +238,6 @@ def _cluster(segs: np.ndarray, *, horizontal: bool, settings: DetectSettings) ->
         if (horizontal and dd[0] < 0) or (not horizontal and dd[1] < 0):
             ln.n, ln.c = -ln.n, -ln.c
     return lines[: 2 * settings.lines_per_axis]
-
-
-def _fit_segments(p: np.ndarray, q: np.ndarray, wt: np.ndarray) -> tuple[np.ndarray, float]:
-    """Total-least-squares line n . x = c through segment end points p, q weighted by *wt*.
-
-    The same line as geometry.fit_line_tls on the stacked end points, in closed
-    form (a 2x2 eigenproblem): called hundreds of times per photo.
-    """
-    mean = (wt @ p + wt @ q) / (2.0 * wt.sum())
-    dp, dq = p - mean, q - mean
-    sxx = wt @ (dp[:, 0] ** 2 + dq[:, 0] ** 2)
-    syy = wt @ (dp[:, 1] ** 2 + dq[:, 1] ** 2)
-    sxy = wt @ (dp[:, 0] * dp[:, 1] + dq[:, 0] * dq[:, 1])
-    theta = 0.5 * np.arctan2(2.0 * sxy, sxx - syy)  # direction of the largest spread
-    n = np.array([-np.sin(theta), np.cos(theta)])
-    return n, float(n @ mean)
 
 
 def _dedupe(lines: list[_Line]) -> list[_Line]:

@@ -79,6 +79,7 @@ def _tree_sample(root_pid: int) -> tuple[int, int, dict[tuple[int, int], float],
         pid, parent, parent_label = stack.pop()
         ident = _identity(pid)
         rss, pss = _memory_kib(pid)
+        # Identity read on both sides of the memory: one that changed exec'd while being sampled.
         if _identity(pid) != ident or (ident == parent and parent_label != "forkserver"):
             # Between fork and exec (a worker starting tesseract) a child maps its parent's pages
             # copy-on-write: RSS would count the parent twice (seen: a 150 MB "tesseract"). That

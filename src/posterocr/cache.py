@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Iterable
 from dataclasses import asdict
 from functools import lru_cache
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -111,3 +112,35 @@ class ResultCache:
             write_atomic(path, json.dumps(result_to_json(result)).encode("utf-8"), durable=False)
         except OSError:
             pass  # a read-only or full disk only costs the speed-up, never the run
+
+
+# Every file the caches keep is named after the photo's content hash: results (NN/<sha>-<key>.json),
+# crops (crops/NN/<sha>-<fingerprint>.jpg) and review previews (previews/<sha>-photo.jpg).
+_HASH_NAMED = re.compile(r"^([0-9a-f]{64})-[^/]*\.(?:json|jpg)$")
+
+
+def prune(cache_dir: Path, keep: set[str]) -> tuple[int, int]:
+    """Delete what the caches hold for photos not in *keep* (content hashes); (files, bytes) freed.
+
+    Called after an extract that listed the whole folder: a photo deleted or
+    edited since leaves a crop of ~1 MB and previews behind, and without this a
+    folder re-run for a whole conference would only ever grow. Only hash-named
+    files are touched (nothing the user put there), and any OSError is skipped:
+    the cache is a speed-up, never a reason to fail. A second draft sharing the
+    folder loses its cached crops and re-reads its photos once.
+    """
+    files = freed = 0
+    if not cache_dir.is_dir():
+        return 0, 0
+    for path in cache_dir.rglob("*"):
+        match = _HASH_NAMED.match(path.name)
+        if match is None or match.group(1) in keep:
+            continue
+        try:
+            size = path.stat().st_size
+            path.unlink()
+        except OSError:
+            continue
+        files += 1
+        freed += size
+    return files, freed

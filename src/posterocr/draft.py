@@ -447,6 +447,17 @@ class Draft:
                 return measured["sha256"] or None
         return None
 
+    def photo_hashes(self) -> set[str]:
+        """Content hashes of the photos the draft still refers to (entries whose photo is gone excluded)."""
+        hashes = set()
+        for _, _, entry in self._entries():
+            measured = entry.get("measured")
+            if isinstance(measured, dict) and measured.get("status") != "missing":
+                sha = measured.get("sha256")
+                if isinstance(sha, str) and sha:
+                    hashes.add(sha)
+        return hashes
+
 
 # ---------------------------------------------------------------- entries
 

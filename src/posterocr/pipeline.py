@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from . import _tesseract, crops, detect, links, load, match, ocr, papers, review, workers
-from .cache import CACHE_DIR_NAME, ResultCache
+from .cache import CACHE_DIR_NAME, ResultCache, prune
 from .draft import MergeReport, load_or_new_draft, save_draft
 from .exceptions import MissingDependency, OutputError, PhotoError, PosterocrError
 from .records import PaperMatch, PhotoResult, TitleReading
@@ -300,6 +300,8 @@ def extract(
         draft = load_or_new_draft(draft_path)
         merge = draft.merge(results, draft_dir=draft_dir)
         save_draft(draft, draft_path)
+    if settings.use_cache:  # the whole folder was listed (not interrupted): drop what no photo uses any more
+        prune(cache_dir, {r.sha256 for r in results if r.sha256} | draft.photo_hashes())
     try:
         sheet: Path | None = review.write_review(draft, draft_path, cache_dir)
     except OutputError as exc:  # the draft is saved; the sheet is a convenience

@@ -98,7 +98,8 @@ def render_command(draft: Path, out_dir: Path, template: Path | None, widths: st
     for photo, why in report.skipped:
         _echo_err(f"posterocr: skipped {photo}: {why}")
     hidden = f" ({len(report.hidden)} marked skip)" if report.hidden else ""
-    _echo_err(f"posterocr: {report.rendered} posters{hidden} rendered to {out_dir / 'index.html'} and {out_dir / 'index.md'}")
+    _echo_err(f"posterocr: {report.rendered} posters{hidden} rendered to {out_dir / 'index.html'} "
+              f"and {out_dir / 'index.md'}")
     if report.photo_bytes:
         reused = f"; {report.reused} up to date, not re-made" if report.reused else ""
         reused += f"; {report.from_crops} made from extract's crops" if report.from_crops else ""

@@ -198,7 +198,8 @@ class Manifest:
         self.new: dict[str, dict] = {}
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-            if isinstance(data, dict) and data.get("version") == FORMAT_VERSION and isinstance(data.get("images"), dict):
+            if (isinstance(data, dict) and data.get("version") == FORMAT_VERSION
+                    and isinstance(data.get("images"), dict)):
                 self.old = {k: v for k, v in data["images"].items() if isinstance(v, dict)}
         except (OSError, ValueError):
             pass  # missing or corrupt: everything is re-made

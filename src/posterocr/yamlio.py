@@ -159,7 +159,8 @@ def read_text(path: Path) -> tuple[str, bool]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise DraftError(f"{path}:{line}: not UTF-8 text; save the draft as UTF-8 (the draft was not changed)") from None
+        raise DraftError(f"{path}:{line}: not UTF-8 text; save the draft as UTF-8 "
+                         "(the draft was not changed)") from None
     return text, raw.startswith(b"\xef\xbb\xbf")
 
 

@@ -223,6 +223,13 @@ def _decode_pillow(path: Path, data: bytes, max_pixels: int) -> np.ndarray:
             upright = ImageOps.exif_transpose(im)
         except (ValueError, TypeError, KeyError, OSError, SyntaxError):
             upright = im  # a corrupt orientation tag: keep the stored orientation
+        if upright.mode in ("I;16", "I;16B", "I;16L", "I"):
+            # 16-bit grey (scans, PNGs from image tools): convert("RGB") would clip every value
+            # above 255 to white, so scale the 16-bit range down instead.
+            grey = np.asarray(upright).astype(np.float32)
+            if upright.mode != "I" or grey.max() > 255:  # "I" (32-bit) may hold 8-bit values
+                grey /= 257.0
+            return cv2.cvtColor(np.clip(grey + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2RGB)
         rgb = upright if upright.mode == "RGB" else upright.convert("RGB")
         return np.asarray(rgb)
 

@@ -33,6 +33,9 @@ from .records import PaperMatch, PhotoResult, TitleReading
 # The corrected poster handed to OCR never needs more than this: a title's
 # x-height is far above Tesseract's sweet spot long before 3000 px.
 OCR_MAX_SIDE = 3000
+# px, a photo's short side: below this no poster text is legible (a thumbnail, an icon, a
+# tracking pixel), and detection's downscaling has nothing left to work on.
+MIN_SIDE = 64
 
 ProgressCallback = Callable[[int, int, PhotoResult], None]  # (done, total, latest result)
 
@@ -90,6 +93,9 @@ def process_photo(path: Path, photo: str, sha256: str, settings: ExtractSettings
     try:
         image = load.load_photo(path)
         height, width = image.shape[:2]
+        if min(height, width) < MIN_SIDE:
+            raise PhotoError(f"{width}x{height} px is too small to hold a readable poster; "
+                             "use the original photo, or remove this file from the folder")
         detection = detect.find_poster(image)
         poster = detect.warp_poster(image, detection.corners, max_side=OCR_MAX_SIDE)
         previews = review.make_previews(image, poster)
@@ -112,6 +118,12 @@ def process_photo(path: Path, photo: str, sha256: str, settings: ExtractSettings
     except OSError as exc:  # e.g. the file vanished or became unreadable mid-run
         return PhotoResult(photo=photo, sha256=sha256, error=f"{exc.strerror or exc}; check the file and run again",
                            seconds=time.perf_counter() - start)
+    except PosterocrError:
+        raise  # MissingDependency and the like concern the whole run, not this photo
+    except Exception as exc:  # noqa: BLE001 -- a bug tripped by one odd photo must not stop the others
+        why = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+        return PhotoResult(photo=photo, sha256=sha256, seconds=time.perf_counter() - start,
+                           error=f"posterocr failed on this photo ({why}); please report it as a bug, with the photo")
     # The poster's own links first (a QR code is the author's choice), then the list's;
     # best_link prefers a paper host (arXiv, OpenReview, ...) over a lab or code site.
     paper = listed.paper

@@ -28,6 +28,12 @@ try:  # pillow-heif is a hard dependency of posterocr; registering lets Pillow w
 except ImportError:  # pragma: no cover
     pillow_heif = None
 
+# pillow-heif quality of HEIC photos. A phone's HEIC is about half the size of the JPEG it would write of
+# the same scene (12 MP: ~1.5-3 MB vs ~3-5 MB). Rendered photos are cleaner than a sensor's, so both formats
+# come out smaller here; the ratio is what is matched. Against the same photo as a q86 JPEG (the middle of
+# the JPEG qualities), on six generated 12 MP photos: 47-50 gives 0.4-0.67x (mean ~0.5); the former 70-85,
+# 2-4x: files no phone writes, which took 2.4x the CPU to decode (x265 "ultrafast" grows steeply above ~50).
+HEIC_QUALITY = (47, 50)
 ORIENTATION_EVERY = 4  # every 4th JPEG (2nd, 6th, ...) is stored landscape + Orientation=6
 MODELS = ["iPhone 12", "iPhone 13 Pro", "iPhone 14", "iPhone 15 Pro Max", "iPhone SE (3rd generation)"]
 VENUES = [(49.2888, -123.1116), (48.2330, 16.4170), (29.9436, -90.0649), (1.2839, 103.8607), (47.6116, -122.3325)]
@@ -165,7 +171,7 @@ def make_sample(out_dir: Path, index: int, *, seed: int, size: tuple[int, int], 
         path = out_dir / f"{stem}.HEIC"
         exif = make_exif(rng, 1)
         # x265's default preset takes ~30 s for 12 MP; "ultrafast" ~3 s at the same size.
-        photo.save(path, format="HEIF", quality=rng.randint(70, 85), exif=exif.tobytes(),
+        photo.save(path, format="HEIF", quality=rng.randint(*HEIC_QUALITY), exif=exif.tobytes(),
                    enc_params={"preset": "ultrafast"})
         phen.append("heic")
     else:

@@ -203,3 +203,24 @@ def test_phenomena_tags_name_what_the_issue_lists(hard_set: tuple[Path, list[syn
     # Every tag the issue table asks for is one the generator can emit (a typo would never be covered).
     assert "hand" in known and len(missing(tags)) < len(ISSUE_PHENOMENA)
     assert missing([]) == [label for label, _ in ISSUE_PHENOMENA]
+
+
+def test_heic_is_about_half_the_jpeg_of_the_same_photo(tmp_path: Path) -> None:
+    """As on an iPhone: a 12 MP HEIC is roughly half the size of the same photo as JPEG (not larger, as
+    at high x265 quality), so HEIC decoding costs what a phone's HEIC does. The JPEG is written at 86,
+    the middle of the generator's JPEG qualities."""
+    import io
+
+    from synth.generate import make_sample, sample_rng
+    from synth.photo import render_photo
+    from synth.poster import random_spec, render_poster
+
+    seed, index, size = 5, 4, (3024, 4032)
+    heic = make_sample(tmp_path, index, seed=seed, size=size, hard=False, heic=True, rotate=False)
+    rng = sample_rng(seed, index)  # the same draws as make_sample up to the photo's pixels
+    photo, corners, _ = render_photo(render_poster(random_spec(rng)), rng, size=size)
+    assert corners == heic.corners
+    jpeg = io.BytesIO()
+    photo.save(jpeg, format="JPEG", quality=86)
+    ratio = heic.path.stat().st_size / len(jpeg.getvalue())
+    assert 0.35 <= ratio <= 0.75, ratio

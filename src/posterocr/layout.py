@@ -43,6 +43,7 @@ class Line:
     n: int  # glyph count
     light: bool  # light text on a dark background
     weight: float = 0.0  # stroke width / glyph height: ~0.2+ for bold, ~0.15 for regular type
+    base: float = -1.0  # baseline row (work scale); -1 when not measured
 
     @property
     def width(self) -> int:
@@ -68,6 +69,7 @@ class Block:
         self.text_lines: list[str] = []
         self.confs: list[list[float]] = []  # per text line: word confidences, one per character
         self.partial = False  # only the start of its first line was read
+        self.read = False  # OCR has run on it (it may have found nothing)
 
     def add(self, ln: Line) -> None:
         self.lines.append(ln)
@@ -150,7 +152,7 @@ def join_row(seed: Block, blocks: list[Block]) -> Block:
             if b is seed or b in mates or b.light != seed.light or not 0.7 <= b.glyph / g <= 1.43:
                 continue
             bx0, by0, bx1, by1 = b.box
-            if by0 < y0 - 0.3 * g or by1 > y1 + 0.3 * g:
+            if by0 < y0 - 0.3 * g or (by1 > y1 + 0.3 * g and not _on_baseline(b, [seed, *mates])):
                 continue
             gap = max(bx0 - x1, x0 - bx1)
             if gap > 8 * g or (gap > 4 * g and not _on_baseline(b, [seed, *mates])):
@@ -218,7 +220,11 @@ def _on_baseline(b: Block, row: list[Block]) -> bool:
     if len(b.lines) != 1:
         return False
     p = b.lines[0]
-    return any(abs(ln.y1 - p.y1) <= 0.25 * ln.glyph and abs(ln.y0 - p.y0) <= 0.35 * ln.glyph
+    # The measured baselines when both lines have one: a line's box ends at its
+    # descenders when it has any, at the baseline when not, so two pieces of one
+    # row ("...orld Models" / "Representations") differ there by ~0.45 glyphs.
+    return any(abs(ln.y0 - p.y0) <= 0.35 * ln.glyph
+               and abs(ln.base - p.base if min(ln.base, p.base) >= 0 else ln.y1 - p.y1) <= 0.25 * ln.glyph
                for blk in row for ln in blk.lines)
 
 
@@ -412,7 +418,7 @@ def _lines_in_class(hmap: np.ndarray, stats: np.ndarray, sel: np.ndarray, size: 
         # it into the author line below.
         top = max(ly + y0, int(base[j] - 1.3 * glyph))
         bottom = min(ly + y0 + lh, int(np.ceil(base[j] + 0.45 * glyph)))
-        out.append(Line(lx, top, lx + lw, bottom, glyph, int(counts[j]), light))
+        out.append(Line(lx, top, lx + lw, bottom, glyph, int(counts[j]), light, base=float(base[j])))
     return out
 
 
@@ -439,10 +445,27 @@ def _dedupe(lines: list[Line]) -> list[Line]:
     ix = np.clip(np.minimum(b[:, None, 2], b[None, :, 2]) - np.maximum(b[:, None, 0], b[None, :, 0]), 0, None)
     iy = np.clip(np.minimum(b[:, None, 3], b[None, :, 3]) - np.maximum(b[:, None, 1], b[None, :, 1]), 0, None)
     covered = ix * iy > 0.5 * area[:, None]  # [i, j]: line i mostly inside line j
+    # A taller word beside a two-line title (a conference logo) bridges both
+    # title rows in its height class into one "line" with more glyphs than
+    # either row, and a glyph size measured over both rows (85 px for 35 px
+    # letters).  A line holding two rows of far smaller glyphs stacked one
+    # above the other is such a merge, not a line: the rows stay, it goes.
+    # (A logo's "NAACL" over its smaller "2025" holds a row as large as itself.)
+    height = b[:, 3] - b[:, 1]
+    glyph = np.array([ln.glyph for ln in lines])
+    rows = covered & (height[:, None] >= 0.3 * height[None]) & (glyph[:, None] <= 0.67 * glyph[None])
+    merged = np.zeros(len(lines), bool)
+    for j in np.flatnonzero(rows.sum(axis=0) >= 2):
+        r = b[rows[:, j]]
+        # Two of them stacked: they overlap vertically by less than a fifth (tight leading).
+        vo = np.minimum(r[:, None, 3], r[None, :, 3]) - np.maximum(r[:, None, 1], r[None, :, 1])
+        hh = r[:, 3] - r[:, 1]
+        merged[j] = bool(np.any(vo < 0.2 * np.minimum(hh[:, None], hh[None])))
+    covered &= ~merged[None, :]
     keep = np.zeros(len(lines), bool)
     for i in range(len(lines)):
         keep[i] = not np.any(covered[i, :i] & keep[:i])
-    return [ln for ln, kp in zip(lines, keep) if kp]
+    return [ln for ln, kp, mg in zip(lines, keep, merged) if kp and not mg]
 
 
 def _join_rows(lines: list[Line]) -> list[Line]:
@@ -477,7 +500,8 @@ def _join_rows(lines: list[Line]) -> list[Line]:
     for grp in groups.values():
         n = sum(ln.n for ln in grp)
         out.append(Line(min(ln.x0 for ln in grp), min(ln.y0 for ln in grp), max(ln.x1 for ln in grp),
-                        max(ln.y1 for ln in grp), sum(ln.glyph * ln.n for ln in grp) / n, n, grp[0].light))
+                        max(ln.y1 for ln in grp), sum(ln.glyph * ln.n for ln in grp) / n, n, grp[0].light,
+                        base=sum(ln.base * ln.n for ln in grp) / n))
     return out
 
 

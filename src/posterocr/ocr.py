@@ -30,6 +30,8 @@ TARGET_GLYPH = 42.0  # cap height handed to Tesseract (x-height then ~30 px)
 PROBE_GLYPHS = 16  # how much of an author line is read to recognise it (in glyph heights)
 SHADED = 0.8  # a crop whose background falls below this share of its median somewhere is shaded
 GAP = 40  # white rows between stacked candidates in the OCR image
+PARTIAL = 0.5  # a winner read to less than this share of its lines' room is a partial read (_coverage)
+FOREIGN = 0.5  # words below this share of TARGET_GLYPH tall are other, smaller text (see _trim_edges)
 # A guessed title is reported below the draft's flag threshold (draft.FLAG_BELOW = 0.5),
 # so the user is asked to check it and can pick the alternative.
 GUESS_CONFIDENCE = 0.45
@@ -86,7 +88,12 @@ def read_title(poster: np.ndarray, *, timeout: float = 20.0) -> TitleReading:
     _ocr(grey, k, cands, timeout, probes, diff=lay.diff)
     if below is not None and below.text_lines and all(looks_like_authors(t) for t in below.text_lines):
         return _reading(best, runner)  # the title sits right on its author line
-    if not reads_as_sentence(best.text):
+    # Tape or a hand over a headline question can leave a few words that no
+    # longer read as a sentence ("Can a tiny model" of "Can a tiny model draft
+    # for a giant one?"), and a pixel's shift decides how many.  A read that
+    # covers well under half of what its lines hold is not trusted to be the
+    # title: the headline rule looks for the title as it would for a sentence.
+    if not reads_as_sentence(best.text) and _coverage(best) >= PARTIAL:
         alt = ""
         if below is not None and not below.partial and not _authorish(below) and _is_wordy(below.text):
             alt = below.text  # a subtitle
@@ -96,20 +103,13 @@ def read_title(poster: np.ndarray, *, timeout: float = 20.0) -> TitleReading:
     # (a footer band).  Unless the first call read them, one more reads those
     # candidates and the start of the blocks beneath them, to see which sits on names.
     cands = tagline if tagline is not None else _tagline_cands(blocks, best, below, body, lay.shape[0])
-    todo = [c for c in cands if not c.text_lines or c.partial]
+    todo = [c for c in cands if not c.read or c.partial]  # (one that read as nothing would again)
     unread = _unread_below(cands, todo)
     if todo or unread:
         _ocr(grey, k, todo + unread, timeout, probes=tuple(unread), diff=lay.diff)
-    glued: set[Block] = set()
-    for c in cands:  # names that layout analysis glued under a title are evidence too
-        lines_read = len(c.text_lines)
-        _drop_trailing_authors(c)
-        if len(c.text_lines) < lines_read:
-            glued.add(c)
-    titles = [c for c in cands if _is_wordy(c.text) and not _authorish(c)]
-    for c in titles:
-        if c in glued or _authorish(c.below):
-            return _reading(c, runner, best.text, guessed=True)
+    found, titles = _title_on_names(cands)
+    if found is not None:
+        return _reading(found, runner, best.text, guessed=True)
     # No candidate sits on names that OCR could read (small, blurred or
     # half-hidden author lines are common in photos): a candidate that reads
     # as a title -- title-cased or "Name: ...", not another sentence -- still
@@ -132,18 +132,59 @@ def _tagline_cands(blocks: list[Block], best: Block, below: Block | None, body: 
     """
     chain = [below, below.below if below is not None and not _title_under(below, best) else None]
     cands = [c for c in chain if c is not None and _title_under(c, best)][:1]
-    cands += [o for o in _author_backed(blocks, best, body)[:2] if o not in cands]
-    foot = _footer_title(blocks, best, h)
-    if foot is not None and not any(_same_row(foot, c) for c in cands):
-        cands.append(foot)
+    cands += [o for o in _author_backed(blocks, best, body)[:2] if not any(_same_row(o, c) for c in cands)]
+    for foot in _footer_titles(blocks, best, h):
+        if not any(_same_row(foot, c) for c in cands):
+            cands.append(foot)
     return cands
+
+
+def _title_on_names(cands: list[Block]) -> tuple[Block | None, list[Block]]:
+    """The first read candidate that sits on names, and all that read as wordy non-names."""
+    glued: set[Block] = set()
+    for c in cands:  # names that layout analysis glued under a title are evidence too
+        lines_read = len(c.text_lines)
+        _drop_trailing_authors(c)
+        if len(c.text_lines) < lines_read:
+            glued.add(c)
+    titles = [c for c in cands if _is_wordy(c.text) and not _authorish(c)]
+    for c in titles:
+        if c in glued or _authorish(c.below):
+            return _with_line_above(c, titles), titles
+    return None, titles
+
+
+def _coverage(b: Block) -> float:
+    """Characters read over the characters *b*'s lines hold (~1.5 per glyph height of width)."""
+    room = sum(1.5 * (ln.x1 - ln.x0) / ln.glyph for ln in b.lines)
+    return len(b.text) / room if room > 0 else 1.0
+
+
+def _with_line_above(c: Block, read: list[Block]) -> Block:
+    """*c* with the read candidate right above it when that is the start of the same title.
+
+    Stroke weight is a noisy measure, so one title's lines may land in two
+    blocks ("RAG-DPO: data-free" / "benchmarks made simple"); the one on the
+    names is then only the title's end.  A line set tight above it in about
+    the same size is its start (a tagline above a title is far larger).
+    """
+    for a in read:
+        if (a is not c and a.below is not None and a.below.lines[0] is c.lines[0] and a.light == c.light
+                and 0.8 <= c.glyph / a.glyph <= 1.25 and c.box[1] - a.box[3] < 0.8 * a.glyph):
+            joined = Block(a.lines[0])
+            for ln in a.lines[1:] + c.lines:
+                joined.add(ln)
+            joined.score, joined.below = max(a.score, c.score), c.below
+            joined.text_lines, joined.confs = a.text_lines + c.text_lines, a.confs + c.confs
+            return joined
+    return c
 
 
 def _unread_below(cands: list[Block], todo: list[Block]) -> list[Block]:
     """The blocks right under *cands* not read yet (nor about to be): their start tells names from text."""
     unread: list[Block] = []
     for c in cands:
-        if c.below is not None and not c.below.text_lines and c.below not in todo + unread:
+        if c.below is not None and not c.below.read and c.below not in todo + unread:
             unread.append(c.below)
     return unread
 
@@ -156,25 +197,53 @@ def _title_under(b: Block, headline: Block) -> bool:
     """
     hx0, _, hx1, _ = headline.box
     x0, _, x1, _ = b.box
-    return b.n >= 12 and b.glyph >= 0.33 * headline.glyph and x1 - x0 >= 0.25 * (hx1 - hx0) and len(b.lines) <= 4
+    # Twelve glyphs or more (a section heading, "Takeaways", is shorter).
+    return (_glyph_count(b) >= 12 and b.glyph >= 0.33 * headline.glyph and x1 - x0 >= 0.25 * (hx1 - hx0)
+            and len(b.lines) <= 4)
+
+
+def _glyph_count(b: Block) -> float:
+    """Glyphs in *b* -- or as many as its lines' width holds.
+
+    Blur fuses bold letters into fewer components: "Do Neural Fields Really
+    Lie?" counted 9, a footer title 2 + 3 pieces, and a pixel's shift of the
+    corners changes how many fuse.  Its width (~1.5 glyphs per glyph height)
+    does not jump like that.
+    """
+    counts = [max(ln.n, 1.5 * (ln.x1 - ln.x0) / ln.glyph) for ln in b.lines]
+    return max(b.n, sum(counts))
 
 
 def _same_row(a: Block, b: Block) -> bool:
     return min(a.box[3], b.box[3]) - max(a.box[1], b.box[1]) > 0.5 * min(a.box[3] - a.box[1], b.box[3] - b.box[1])
 
 
-def _footer_title(blocks: list[Block], headline: Block, h: int) -> Block | None:
-    """The widest big line in the bottom fifth of the page: where posters that lead
-    with a question print the paper title, in a footer band with the authors.
+def _footer_titles(blocks: list[Block], headline: Block, h: int) -> list[Block]:
+    """The biggest bold line in the bottom fifth of the page: where posters that
+    lead with a question print the paper title, in a footer band with the authors.
 
-    Layout analysis may split one line at a wide gap ("Name:  rest"), so the
+    Only lines a dozen letters long: a lab's logo in the band ("BPR Lab") can be
+    the biggest text there.  Layout analysis may split one line at a wide gap ("Name:  rest"), so the
     pieces on its row are joined into one block.
     """
-    found = [b for b in blocks if b.box[1] > 0.8 * h and b.n >= 6 and len(b.lines) <= 3
-             and b.glyph >= 0.3 * headline.glyph]
+    # Rows joined first: blur or tape split a small footer title into pieces
+    # that one by one are neither wide nor long (three of 5, 5 and 13 glyphs).
+    found: list[Block] = []
+    seen: set[int] = set()
+    for b in blocks:
+        if (b.box[1] > 0.8 * h and len(b.lines) <= 3 and b.glyph >= 0.3 * headline.glyph
+                and id(b.lines[0]) not in seen):
+            row = layout.join_row(b, blocks)
+            seen.update(id(ln) for ln in row.lines)
+            if _glyph_count(row) >= 12:  # a title runs to a dozen letters; a logo ("BPR Lab") does not
+                found.append(row)
     if not found:
-        return None
-    return layout.join_row(max(found, key=lambda b: b.glyph * (b.box[2] - b.box[0])), blocks)
+        return []
+    # The biggest, in bold: under blur the author line beneath can measure as
+    # large as the title and run wider, but it is set lighter (as _has_author_geometry
+    # assumes).  Weight only counts when clearly lighter: it is a noisy measure.
+    bold = max(b.weight for b in found)
+    return [max(found, key=lambda b: b.glyph * (b.box[2] - b.box[0]) * min(1.0, b.weight / (0.8 * bold)))]
 
 
 def _rank(blocks: list[Block], diff: np.ndarray) -> tuple[list[Block], float]:
@@ -247,8 +316,17 @@ def _author_backed(blocks: list[Block], best: Block, body: float) -> list[Block]
                 and len(b.lines) <= 3
                 and max(ln.n for ln in b.lines) >= 6 and _has_author_geometry(b)):
             found.append(b)
-    found.sort(key=lambda b: -b.glyph * min(1.0, b.n / 15))
-    return found
+    # Each joined with the rest of its row first: blur or tape splits a small
+    # title into pieces that one by one look as short as a heading.
+    rows: list[Block] = []
+    seen: set[int] = set()
+    for b in found:
+        if id(b.lines[0]) not in seen:
+            row = layout.join_row(b, blocks)
+            seen.update(id(ln) for ln in row.lines)
+            rows.append(row)
+    rows.sort(key=lambda b: -b.glyph * min(1.0, b.n / 15))
+    return rows
 
 
 
@@ -369,6 +447,7 @@ def _ocr(grey: np.ndarray, k: int, cands: list[Block], timeout: float, probes: t
         mine = [wd for wd in words if s0 <= wd.top + wd.height / 2 < s1]
         b.text_lines, b.confs = _lines_of(mine)
         b.partial = b in probes
+        b.read = True
 
 
 def _lines_of(words: list[_tesseract.Word]) -> tuple[list[str], list[list[float]]]:
@@ -378,6 +457,10 @@ def _lines_of(words: list[_tesseract.Word]) -> tuple[list[str], list[list[float]
         rows.setdefault((wd.block, wd.par, wd.line), []).append(wd)
     texts: list[str] = []
     confs: list[list[float]] = []
+    # Rows of far smaller words than the crop's scale are other text (see _trim_edges).
+    small = {key: float(np.median([w.height for w in row])) < FOREIGN * TARGET_GLYPH for key, row in rows.items()}
+    if not all(small.values()):
+        rows = {key: row for key, row in rows.items() if not small[key]}
     for key in sorted(rows, key=lambda r: min(w.top for w in rows[r])):
         row = sorted(rows[key], key=lambda w: w.left)
         row = _trim_edges(row)
@@ -406,15 +489,32 @@ def _trim_edges(row: list[_tesseract.Word]) -> list[_tesseract.Word]:
         if wd.left - (prev.left + prev.width) > 0.8 * height:
             runs.append([])
         runs[-1].append(wd)
+    # Every crop is scaled so its block's capitals are TARGET_GLYPH tall: a run
+    # of words far smaller is other text on the same rows (body text beside a
+    # title that reach() followed across into another column, or a background).
+    small = [float(np.median([w.height for w in run])) < FOREIGN * TARGET_GLYPH for run in runs]
+    if not all(small):
+        runs = [run for run, sm in zip(runs, small) if not sm]
     main = max(range(len(runs)), key=lambda i: _alnum(runs[i]))
 
-    def stray(run: list[_tesseract.Word]) -> bool:
-        return _alnum(run) <= 5 or float(np.mean([w.conf for w in run])) < 50
+    main_h = float(np.median([w.height for w in runs[main]]))
+
+    def stray(run: list[_tesseract.Word], gap: float) -> bool:
+        if _alnum(run) <= 5:
+            return True
+        # A poorly read word of the title's own size just past a strip of tape
+        # is still the title ("LLMPPC." before tape over ": D"); a logo's junk is
+        # farther off or of another size.
+        h = float(np.median([w.height for w in run]))
+        return float(np.mean([w.conf for w in run])) < 50 and not (gap <= 3 * main_h and 0.67 <= h / main_h <= 1.5)
+
+    def gap(a: list[_tesseract.Word], b: list[_tesseract.Word]) -> float:
+        return b[0].left - (a[-1].left + a[-1].width)
 
     lo, hi = main, main
-    while lo > 0 and not stray(runs[lo - 1]):
+    while lo > 0 and not stray(runs[lo - 1], gap(runs[lo - 1], runs[lo])):
         lo -= 1
-    while hi < len(runs) - 1 and not stray(runs[hi + 1]):
+    while hi < len(runs) - 1 and not stray(runs[hi + 1], gap(runs[hi], runs[hi + 1])):
         hi += 1
     row = [w for run in runs[lo:hi + 1] for w in run]
 

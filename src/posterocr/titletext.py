@@ -64,6 +64,15 @@ def _title_cased(words: list[str]) -> bool:
     return bool(content) and caps >= 0.75 * len(content)
 
 
+def _names_something(head: list[str]) -> bool:
+    """Could the words before a colon be a name ("GaLore", "sim2real", "Stream of Search")?
+
+    A sentence split by a colon OCR read into it (tape over "mo|dels") has a
+    sentence-case fragment there instead.
+    """
+    return len(head) == 1 or (2 <= len(head) <= 6 and _title_cased(head))
+
+
 def reads_as_sentence(text: str) -> bool:
     """A tagline or a headline question rather than a paper title.
 
@@ -83,7 +92,7 @@ def reads_as_sentence(text: str) -> bool:
         return True
     if text.rstrip()[-1] == "?":
         return first_person or not _title_cased(words)
-    if ":" in text and not first_person:
+    if ":" in text and not first_person and _names_something(text.split(":", 1)[0].split()):
         return False  # "Brand: what it does" is the classic title pattern
     if first_person and len(words) >= 4:
         return True
@@ -105,6 +114,7 @@ _AFFIL = re.compile(r"@|\b(Universit\w*|Institute|College|Labs?|Research|School|
                     r"Stanford|Berkeley|Oxford|Cambridge|Tsinghua|Z[uü]rich)\b")
 # A surname with an affiliation mark (or what OCR makes of one) before a comma.
 _MARKED_NAME = re.compile(r"[a-z][0-9¹²³⁴⁵⁶⁷⁸⁹⁰*†‡§'’`´°®©ª\"”?!]+\s*(,|\band\b)")
+_AFFIL_MARK = re.compile(r"^([¹²³⁴⁵⁶⁷⁸⁹*†]\s*|[0-9])[A-Z]")
 _PARTICLES = {"van", "von", "de", "der", "den", "da", "di", "del", "la", "le", "du", "dos", "bin", "al"}
 
 
@@ -117,7 +127,9 @@ def looks_like_authors(text: str, *, strict: bool = False) -> bool:
     text = text.strip()
     if not text:
         return False
-    if _AFFIL.search(text) or _MARKED_NAME.search(text) or re.match(r"^[0-9¹²³⁴⁵⁶⁷⁸⁹*†]\s*[A-Z]", text):
+    # An affiliation line starts with its mark ("¹Mila", OCR: "1Mila"); a digit, a
+    # space or dot, then a word is a numbered section heading ("1 Introduction").
+    if _AFFIL.search(text) or _MARKED_NAME.search(text) or _AFFIL_MARK.match(text):
         return True
     # "Name Name, Name Name and Name Name", affiliation marks stripped.
     plain = re.sub(r"[^A-Za-zÀ-ÿ\s,&.-]+", "", text)

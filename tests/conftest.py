@@ -48,6 +48,23 @@ def photo_set(request: pytest.FixtureRequest):
     return make
 
 
+@pytest.fixture(scope="session")
+def e2e_samples(photo_set) -> list[dict]:
+    """The small end-to-end set: 7 generated photos of 3 MP, every 3rd a HEIC, with their truth."""
+    return photo_set("e2e", 7, seed=20241007, size=(1512, 2016), heic_every=3)[1]
+
+
+@pytest.fixture()
+def photos(tmp_path: Path, e2e_samples: list[dict], monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The first three of them in tmp/img, cwd = tmp."""
+    img = tmp_path / "img"
+    img.mkdir()
+    for sample in e2e_samples[:3]:
+        shutil.copy2(sample["path"], img)
+    monkeypatch.chdir(tmp_path)
+    return img
+
+
 def load_truth(folder: Path) -> list[dict]:
     """truth.json as written by synth, with ``path`` made absolute."""
     samples = json.loads((folder / "truth.json").read_text())

@@ -29,17 +29,12 @@ def _cached_hashes(cache_dir: Path) -> dict[str, set[str]]:
 
 
 @pytest.fixture()
-def two_folders(tmp_path: Path, photo_set, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+def two_folders(photos: Path, e2e_samples: list[dict]) -> tuple[Path, Path]:
     """img/ with three generated photos, day2/ with one more; cwd = tmp."""
-    _, samples = photo_set("e2e", 7, seed=20241007, size=(1512, 2016), heic_every=3)
-    img, day2 = tmp_path / "img", tmp_path / "day2"
-    img.mkdir()
+    day2 = photos.parent / "day2"
     day2.mkdir()
-    for sample in samples[:3]:
-        shutil.copy2(sample["path"], img)
-    shutil.copy2(samples[3]["path"], day2)
-    monkeypatch.chdir(tmp_path)
-    return img, day2
+    shutil.copy2(e2e_samples[3]["path"], day2)
+    return photos, day2
 
 
 def test_deleted_and_changed_photos_leave_nothing_behind_and_other_folders_are_kept(

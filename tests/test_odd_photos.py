@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,18 +13,6 @@ from PIL import Image
 from posterocr import detect
 from posterocr.load import load_photo
 from posterocr.pipeline import ExtractSettings, extract, process_photo
-
-
-@pytest.fixture()
-def folder(tmp_path: Path, photo_set, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """img/ with two generated photos; cwd = tmp."""
-    _, samples = photo_set("e2e", 7, seed=20241007, size=(1512, 2016), heic_every=3)
-    img = tmp_path / "img"
-    img.mkdir()
-    for sample in samples[:2]:
-        shutil.copy2(sample["path"], img)
-    monkeypatch.chdir(tmp_path)
-    return img
 
 
 def test_16_bit_grey_png_keeps_its_tones(tmp_path: Path) -> None:
@@ -48,19 +35,19 @@ def test_a_thumbnail_is_refused_by_name(tmp_path: Path, size: tuple[int, int]) -
                             "use the original photo, or remove this file from the folder")
 
 
-def test_a_tiny_image_fails_alone_and_the_cli_says_which(folder: Path) -> None:
+def test_a_tiny_image_fails_alone_and_the_cli_says_which(photos: Path) -> None:
     """A 1x1 PNG once crashed the whole run with an OpenCV traceback."""
-    Image.new("RGB", (1, 1)).save(folder / "pixel.png")
-    proc = subprocess.run([sys.executable, "-m", "posterocr", "extract", str(folder), "-j", "2"],
+    Image.new("RGB", (1, 1)).save(photos / "pixel.png")
+    proc = subprocess.run([sys.executable, "-m", "posterocr", "extract", str(photos), "-j", "2"],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     assert "img/pixel.png: 1x1 px is too small" in proc.stderr
-    assert "3 photos: " in proc.stderr and " flagged, 1 failed in " in proc.stderr, proc.stderr
+    assert "4 photos: " in proc.stderr and " flagged, 1 failed in " in proc.stderr, proc.stderr
 
 
 def test_an_unexpected_error_on_one_photo_does_not_stop_the_others(
-        folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        photos: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Fault injection: a bug (here a ValueError from detection) on one photo; -j 1 runs in this process."""
     real = detect.find_poster
     calls = []
@@ -72,9 +59,9 @@ def test_an_unexpected_error_on_one_photo_does_not_stop_the_others(
         return real(image, *args, **kwargs)
 
     monkeypatch.setattr(detect, "find_poster", flaky)
-    report = extract(folder, Path("posters.yaml"), ExtractSettings(jobs=1, use_cache=False))
+    report = extract(photos, Path("posters.yaml"), ExtractSettings(jobs=1, use_cache=False))
     failed = [r for r in report.results if r.error]
-    assert len(report.results) == 2 and len(failed) == 1  # the first photo handed out, whichever that is
+    assert len(report.results) == 3 and len(failed) == 1  # the first photo handed out, whichever that is
     assert "ValueError: operands could not be broadcast together" in failed[0].error
     assert "report it as a bug" in failed[0].error
     assert all(r.title and r.title.text for r in report.results if not r.error)

@@ -29,18 +29,6 @@ def _entries(path: Path) -> dict[str, dict]:
     return {e["photo"]: e for e in _draft(path)["posters"]}
 
 
-@pytest.fixture()
-def photos(tmp_path: Path, photo_set, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Three generated photos in tmp/img, cwd = tmp."""
-    folder, samples = photo_set("e2e", 7, seed=20241007, size=(1512, 2016), heic_every=3)
-    img = tmp_path / "img"
-    img.mkdir()
-    for sample in samples[:3]:
-        shutil.copy2(sample["path"], img)
-    monkeypatch.chdir(tmp_path)
-    return img
-
-
 def _fake_tesseract(tmp_path: Path, behaviour: str) -> Path:
     """A `tesseract` that misbehaves on its first call only, then runs the real one."""
     bin_dir = tmp_path / "fakebin"

@@ -35,8 +35,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .detect_sampling import _add_colours, _CumTable, _Line, _LineData, _lines_data, _WorkImage
-from .detect_score import _Candidate, _evaluate, _outline
+from .detect_sampling import add_colours, CumTable, EdgeLine, LineData, sample_lines, WorkImage
+from .detect_score import Candidate, evaluate, sample_outline
 from .geometry import (MAX_OPPOSITE_DEG, as_quad, corner_angles, fit_line_tls, is_convex, plausible_quads,
                        poster_aspect, refine_quad, to_corners)
 from .records import Corners, Detection
@@ -110,7 +110,7 @@ def find_poster(image: np.ndarray, settings: DetectSettings = DEFAULT_SETTINGS) 
 # --------------------------------------------------------------------------- preparation
 
 
-def _prepare(image: np.ndarray, settings: DetectSettings) -> _WorkImage:
+def _prepare(image: np.ndarray, settings: DetectSettings) -> WorkImage:
     h, w = image.shape[:2]
     # An integer reduction factor takes OpenCV's fast INTER_AREA path (3x
     # quicker on 12 MP); the few pixels it drops at the right/bottom edge do
@@ -146,7 +146,7 @@ def _prepare(image: np.ndarray, settings: DetectSettings) -> _WorkImage:
     edges = cv2.Canny(gray, 40, 100)
     density = cv2.boxFilter((edges > 0).astype(np.float32), -1, (9, 9))
     lab = cv2.blur(lab8, (5, 5))  # colour comparisons want area averages, not pixels
-    return _WorkImage(rgb=rgb, gray=gray, lab=lab, lsd_inputs=(boosted, chroma), grads=tuple(grads),
+    return WorkImage(rgb=rgb, gray=gray, lab=lab, lsd_inputs=(boosted, chroma), grads=tuple(grads),
                       density=density, scale=scale)
 
 
@@ -161,7 +161,7 @@ def _large_blur(g: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- lines
 
 
-def _segments(work: _WorkImage, settings: DetectSettings) -> np.ndarray:
+def _segments(work: WorkImage, settings: DetectSettings) -> np.ndarray:
     # LSD on the grey image is the largest single cost of detection. A lower
     # scale than the default 0.8 (0.7) was 6 % cheaper with the same outline IoU
     # on the hard sets, but moved corners by 0.2-0.4 px, which flipped the title
@@ -185,7 +185,7 @@ def _segments(work: _WorkImage, settings: DetectSettings) -> np.ndarray:
     return segs[lengths >= min_len]
 
 
-def _line_hypotheses(work: _WorkImage, settings: DetectSettings) -> tuple[list[_Line], list[_Line]]:
+def _line_hypotheses(work: WorkImage, settings: DetectSettings) -> tuple[list[EdgeLine], list[EdgeLine]]:
     segs = _segments(work, settings)
     if len(segs) == 0:
         return [], []
@@ -199,7 +199,7 @@ def _line_hypotheses(work: _WorkImage, settings: DetectSettings) -> tuple[list[_
     return h_lines, v_lines
 
 
-def _cluster(segs: np.ndarray, *, horizontal: bool, settings: DetectSettings) -> list[_Line]:
+def _cluster(segs: np.ndarray, *, horizontal: bool, settings: DetectSettings) -> list[EdgeLine]:
     """Greedily merge collinear segments (longest first) into line hypotheses."""
     if len(segs) == 0:
         return []
@@ -211,7 +211,7 @@ def _cluster(segs: np.ndarray, *, horizontal: bool, settings: DetectSettings) ->
     d[flip] *= -1
     order = np.argsort(-lengths)
     used = np.zeros(len(segs), bool)
-    lines: list[_Line] = []
+    lines: list[EdgeLine] = []
     dist_tol, ang_tol = 3.0, float(np.cos(np.radians(3.0)))
     for i in order:
         if used[i]:
@@ -228,7 +228,7 @@ def _cluster(segs: np.ndarray, *, horizontal: bool, settings: DetectSettings) ->
         used[members] = True
         # Rank by root-sum-square length: an edge made of a few long segments
         # beats a text baseline made of many short ones with the same total.
-        lines.append(_Line(n=n, c=c, weight=float(np.sqrt((lengths[members] ** 2).sum()))))
+        lines.append(EdgeLine(n=n, c=c, weight=float(np.sqrt((lengths[members] ** 2).sum()))))
         if len(lines) >= 3 * settings.lines_per_axis:
             break
     lines.sort(key=lambda ln: -ln.weight)
@@ -240,9 +240,9 @@ def _cluster(segs: np.ndarray, *, horizontal: bool, settings: DetectSettings) ->
     return lines[: 2 * settings.lines_per_axis]
 
 
-def _dedupe(lines: list[_Line]) -> list[_Line]:
+def _dedupe(lines: list[EdgeLine]) -> list[EdgeLine]:
     """Drop weaker lines that are near-duplicates of stronger ones (both edges of a thin line)."""
-    kept: list[_Line] = []
+    kept: list[EdgeLine] = []
     kept_n = np.zeros((0, 2))
     kept_c = np.zeros(0)
     cos_tol = np.cos(np.radians(2.0))
@@ -259,7 +259,7 @@ def _dedupe(lines: list[_Line]) -> list[_Line]:
 # --------------------------------------------------------------------------- quads
 
 
-def _candidates(work: _WorkImage, settings: DetectSettings, *, prune: bool = True) -> list[_Candidate]:
+def _candidates(work: WorkImage, settings: DetectSettings, *, prune: bool = True) -> list[Candidate]:
     """Fully evaluated candidate quads, best first (empty when there are none).
 
     With *prune*, quads whose score bound shows they cannot beat the best are
@@ -306,7 +306,7 @@ def _candidates(work: _WorkImage, settings: DetectSettings, *, prune: bool = Tru
 
     # Stage 1: cheap ranking from support fractions alone, lenient towards
     # partly hidden sides so that the occlusion-aware stage 2 still sees them.
-    hcum, vcum = _CumTable(hdata), _CumTable(vdata)
+    hcum, vcum = CumTable(hdata), CumTable(vdata)
     sup = np.stack([hcum.support(i1, t_h[i1, j1], t_h[i1, j2]), vcum.support(j2, t_v[i1, j2], t_v[i2, j2]),
                     hcum.support(i2, t_h[i2, j1], t_h[i2, j2]), vcum.support(j1, t_v[i1, j1], t_v[i2, j1])], axis=1)
     side_len = np.linalg.norm(np.roll(quads, -1, axis=1) - quads, axis=2)
@@ -326,17 +326,17 @@ def _candidates(work: _WorkImage, settings: DetectSettings, *, prune: bool = Tru
         chosen = np.concatenate([chosen, quads[k][None]])
         picks.append(k)
     lam = settings.unsupported_penalty
-    outlines = [_outline(work, quads[k], (hdata[i1[k]], vdata[j2[k]], hdata[i2[k]], vdata[j1[k]]), lam)
+    outlines = [sample_outline(work, quads[k], (hdata[i1[k]], vdata[j2[k]], hdata[i2[k]], vdata[j1[k]]), lam)
                 for k in picks]
     # Most promising first, so that the bound prunes early; ties in score
     # keep the stage-1 order, as if all were evaluated in it.
     ranked = sorted(((i, o) for i, o in enumerate(outlines) if o is not None), key=lambda io: -io[1].bound)
-    scored: list[tuple[int, _Candidate]] = []
+    scored: list[tuple[int, Candidate]] = []
     best = -np.inf
     for i, outline in ranked:
         if prune and outline.bound < best:
             break  # neither this nor any later quad can beat (or tie) the best
-        cand = _evaluate(work, outline, lam)
+        cand = evaluate(work, outline, lam)
         if cand is not None:
             scored.append((i, cand))
             best = max(best, cand.score)
@@ -376,15 +376,15 @@ def _index_quads(hn: np.ndarray, vn: np.ndarray, xs: np.ndarray, ys: np.ndarray,
     return ih1[a], ih2[a], jv1[b], jv2[b]
 
 
-def _strongest(work: _WorkImage, lines: list[_Line], margin: float, keep: int) -> list[_LineData]:
+def _strongest(work: WorkImage, lines: list[EdgeLine], margin: float, keep: int) -> list[LineData]:
     """Half the quota by LSD weight (long clean segments), the rest by support beside a calm surface."""
-    data = _lines_data(work, lines, margin)  # lines come sorted by weight
+    data = sample_lines(work, lines, margin)  # lines come sorted by weight
     chosen = data[: keep // 2]
     for ld in sorted(data[keep // 2:], key=lambda ld: -ld.calm):
         if len(chosen) >= keep:
             break
         chosen.append(ld)
-    _add_colours(work, chosen)
+    add_colours(work, chosen)
     return chosen
 
 
@@ -421,7 +421,7 @@ def warp_poster(image: np.ndarray, corners: Corners, *, max_side: int | None = N
     return cv2.warpPerspective(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
-def _surround_ratio(work: _WorkImage, quad: np.ndarray) -> float:
+def _surround_ratio(work: WorkImage, quad: np.ndarray) -> float:
     """Edge density in a wide band around the quad relative to inside it.
 
     A poster hangs on a wall: its surroundings are plainer than its content.

@@ -24,7 +24,7 @@ _MIN_STEP = 10.0  # lightness step (0..255) below which edge sharpness is not ju
 
 
 @dataclass
-class _Line:
+class EdgeLine:
     """A line n . x = c with unit normal n; direction d points right (H) or down (V)."""
 
     n: np.ndarray
@@ -37,7 +37,7 @@ class _Line:
 
 
 @dataclass
-class _WorkImage:
+class WorkImage:
     rgb: np.ndarray
     gray: np.ndarray  # uint8 L*
     lab: np.ndarray  # uint8 Lab, box-blurred, for colour comparisons
@@ -48,16 +48,16 @@ class _WorkImage:
 
 
 @dataclass
-class _LineData:
+class LineData:
     """Everything sampled once along a whole line (1 px steps), shared by all quads using it."""
 
-    line: _Line
+    line: EdgeLine
     t0: float  # line parameter of sample 0
     support: np.ndarray  # bool: aligned edge evidence
     cum: np.ndarray  # cumulative support count, len = samples + 1
     calm: int  # supported samples with a calm (text-free) surface on at least one side
     sharp: np.ndarray = field(default_factory=lambda: np.zeros(0))  # see _sharpness
-    # Filled in by _add_colours for the lines that are kept:
+    # Filled in by add_colours for the lines that are kept:
     lab_pos: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (T, 3) colour at +_COLOUR_OFFSET along n
     lab_neg: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (T, 3) colour at -_COLOUR_OFFSET along n
     busy: np.ndarray = field(default_factory=lambda: np.zeros(0))  # bool: text-like texture on the line
@@ -66,7 +66,7 @@ class _LineData:
     dens_neg: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
-def _lines_data(work: _WorkImage, lines: list[_Line], margin: float) -> list[_LineData]:
+def sample_lines(work: WorkImage, lines: list[EdgeLine], margin: float) -> list[LineData]:
     """Sample edge support along whole lines across the (margin-extended) image, all lines at once.
 
     A sample is supported when the gradient across the line, averaged over a
@@ -106,18 +106,18 @@ def _lines_data(work: _WorkImage, lines: list[_Line], margin: float) -> list[_Li
     # outline has wall (or its own margin) beside it, while text baselines and
     # table rules have text on both sides. Used to rank lines, so an outline
     # half hidden by someone still beats a long run of text.
-    dens = [_sample(work.density, (pts + side * _TEXTURE_OFFSET * n[:, None, :]).reshape(-1, 2)).reshape(t.shape)
+    dens = [sample_at(work.density, (pts + side * _TEXTURE_OFFSET * n[:, None, :]).reshape(-1, 2)).reshape(t.shape)
             for side in (1.0, -1.0)]
     calm = support & (np.minimum(*dens) < _CALM_DENSITY)
     out = []
     for i, ln in enumerate(lines):
         sup = support[i, : count[i]]
-        out.append(_LineData(line=ln, t0=float(t0[i]), support=sup, cum=np.concatenate([[0.0], np.cumsum(sup)]),
+        out.append(LineData(line=ln, t0=float(t0[i]), support=sup, cum=np.concatenate([[0.0], np.cumsum(sup)]),
                              calm=int(calm[i, : count[i]].sum())))
     return out
 
 
-def _add_colours(work: _WorkImage, data: list[_LineData]) -> None:
+def add_colours(work: WorkImage, data: list[LineData]) -> None:
     """Colours either side of each kept line, texture on and beyond it, and edge sharpness.
 
     All lines are sampled in one go (a handful of large lookups instead of
@@ -133,14 +133,14 @@ def _add_colours(work: _WorkImage, data: list[_LineData]) -> None:
     def per_line(values: np.ndarray) -> list[np.ndarray]:
         return np.split(values, cuts)
 
-    lab_pos = per_line(_sample(work.lab, pts + _COLOUR_OFFSET * n).astype(np.float32))
-    lab_neg = per_line(_sample(work.lab, pts - _COLOUR_OFFSET * n).astype(np.float32))
-    busy = per_line(_sample(work.density, pts) > 0.12)
+    lab_pos = per_line(sample_at(work.lab, pts + _COLOUR_OFFSET * n).astype(np.float32))
+    lab_neg = per_line(sample_at(work.lab, pts - _COLOUR_OFFSET * n).astype(np.float32))
+    busy = per_line(sample_at(work.density, pts) > 0.12)
     # Texture a little and a good way outside: text rows have blank gaps between them.
-    dens_pos = per_line(np.maximum(_sample(work.density, pts + _TEXTURE_OFFSET * n),
-                                   _sample(work.density, pts + 2.5 * _TEXTURE_OFFSET * n)))
-    dens_neg = per_line(np.maximum(_sample(work.density, pts - _TEXTURE_OFFSET * n),
-                                   _sample(work.density, pts - 2.5 * _TEXTURE_OFFSET * n)))
+    dens_pos = per_line(np.maximum(sample_at(work.density, pts + _TEXTURE_OFFSET * n),
+                                   sample_at(work.density, pts + 2.5 * _TEXTURE_OFFSET * n)))
+    dens_neg = per_line(np.maximum(sample_at(work.density, pts - _TEXTURE_OFFSET * n),
+                                   sample_at(work.density, pts - 2.5 * _TEXTURE_OFFSET * n)))
     # Sharpness only matters where there is an edge: measure it there alone.
     sup = np.flatnonzero(np.concatenate([ld.support for ld in data]))
     sharp = np.full(len(pts), np.nan, np.float32)
@@ -190,7 +190,7 @@ def _smooth_rows(a: np.ndarray, k: int = 7) -> np.ndarray:
     return cv2.blur(flat, (k, 1), borderType=cv2.BORDER_REPLICATE).reshape(shape)
 
 
-def _sample(img: np.ndarray, pts: np.ndarray) -> np.ndarray:
+def sample_at(img: np.ndarray, pts: np.ndarray) -> np.ndarray:
     """Nearest-pixel samples of *img* at (N, 2) points (clamped to the image)."""
     h, w = img.shape[:2]
     xi = np.rint(pts[:, 0]).astype(np.int32)
@@ -201,10 +201,10 @@ def _sample(img: np.ndarray, pts: np.ndarray) -> np.ndarray:
     return np.take(img.reshape(h * w, -1) if img.ndim == 3 else img.reshape(-1), yi * w + xi, axis=0)
 
 
-class _CumTable:
+class CumTable:
     """Cumulative support of several lines padded into one array, for vectorised span lookups."""
 
-    def __init__(self, data: list[_LineData]) -> None:
+    def __init__(self, data: list[LineData]) -> None:
         self.n = np.array([len(ld.cum) - 1 for ld in data])
         self.t0 = np.array([ld.t0 for ld in data])
         self.cum = np.zeros((len(data), int(self.n.max()) + 1))

@@ -4,7 +4,7 @@ Supported length counts for a quad, unsupported length against it unless the
 gap is occluded (both sides of the line look like neither wall nor paper).
 Sides with an occluder outside, corners in empty wall, sides with wall inside
 and a lighter poster outside and quads that cut through text are penalised.
-A cheap upper bound on the score (:class:`_Outline`) lets the caller skip
+A cheap upper bound on the score (:class:`Outline`) lets the caller skip
 quads that cannot win.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .detect_sampling import _LineData, _sample, _WorkImage
+from .detect_sampling import LineData, sample_at, WorkImage
 
 _SOFT_EDGE = 0.35  # sharpness below which an edge is out of focus or a shadow's
 _SIDE_STEP = 2  # work px between evaluated samples along a side
@@ -30,7 +30,7 @@ _TEXTURE_UV = tuple(a.ravel()[:, None] for a in np.meshgrid(np.linspace(0.05, 0.
 
 
 @dataclass
-class _Candidate:
+class Candidate:
     quad: np.ndarray  # (4, 2) work pixels, TL TR BR BL
     score: float
     confidence: float
@@ -48,7 +48,7 @@ class _Side:
     sharp: np.ndarray  # peak gradient / lightness step: ~0.3 for an in-focus edge, NaN without a step
 
 
-def _side(data: _LineData, p: np.ndarray, q: np.ndarray, centre: np.ndarray) -> _Side | None:
+def _side(data: LineData, p: np.ndarray, q: np.ndarray, centre: np.ndarray) -> _Side | None:
     ln = data.line
     ia, ib = ln.d @ p - data.t0, ln.d @ q - data.t0
     step = _SIDE_STEP if ib >= ia else -_SIDE_STEP
@@ -64,7 +64,7 @@ def _side(data: _LineData, p: np.ndarray, q: np.ndarray, centre: np.ndarray) -> 
 
 
 @dataclass
-class _Outline:
+class Outline:
     """A candidate quad's sides, sampled, with the cheap upper bound on its score."""
 
     quad: np.ndarray
@@ -73,7 +73,7 @@ class _Outline:
     bound: float
 
 
-def _outline(work: _WorkImage, quad: np.ndarray, lines: tuple[_LineData, ...], lam: float) -> _Outline | None:
+def sample_outline(work: WorkImage, quad: np.ndarray, lines: tuple[LineData, ...], lam: float) -> Outline | None:
     """Sample a quad's sides (top, right, bottom, left); None when a side is too short."""
     centre = quad.mean(0)
     sides = [_side(lines[k], quad[k], quad[(k + 1) % 4], centre) for k in range(4)]
@@ -85,15 +85,15 @@ def _outline(work: _WorkImage, quad: np.ndarray, lines: tuple[_LineData, ...], l
     bound = np.inf
     if lam >= 0:
         # A side scores at most its supported length less the part with text
-        # just outside (every other term in _evaluate is a penalty), and the
+        # just outside (every other term in evaluate is a penalty), and the
         # texture factor only scales: a quad whose bound is below a score
         # already found cannot win and need not be evaluated.
         b = sum(s.length * (float(s.supported.mean()) - float((s.dens_out > 0.12).mean())) for s in sides_ok)
         bound = b / (2.0 * (w + h)) * texture + 1e-9 * abs(b) + 1e-12  # slack for rounding
-    return _Outline(quad=quad, sides=sides_ok, texture=texture, bound=bound)
+    return Outline(quad=quad, sides=sides_ok, texture=texture, bound=bound)
 
 
-def _evaluate(work: _WorkImage, outline: _Outline, lam: float) -> _Candidate | None:
+def evaluate(work: WorkImage, outline: Outline, lam: float) -> Candidate | None:
     """Occlusion-aware score of one candidate quad (sides in order top, right, bottom, left).
 
     *lam* is the cost of a side pixel crossing bare wall or blank paper.
@@ -163,7 +163,7 @@ def _evaluate(work: _WorkImage, outline: _Outline, lam: float) -> _Candidate | N
     eff = np.array(effs)
     mean_eff = float((eff * lengths).sum() / lengths.sum())
     conf = float(np.clip((0.6 * mean_eff + 0.4 * eff.min()) * min(1.0, texture / 0.8), 0, 1))
-    return _Candidate(quad=quad, score=score, confidence=conf,
+    return Candidate(quad=quad, score=score, confidence=conf,
                       details={"sides": details, "phantom_corners": phantoms, "texture": texture,
                                "bound": outline.bound})
 
@@ -240,7 +240,7 @@ def _phantom_corners(sides: list[_Side], occluded: list[np.ndarray]) -> int:
     return count
 
 
-def _texture_factor(work: _WorkImage, quad: np.ndarray, sides: list[_Side]) -> float:
+def _texture_factor(work: WorkImage, quad: np.ndarray, sides: list[_Side]) -> float:
     """Posters carry text and figures; the wall just outside them is plain.
 
     ~1 for "busy inside, calm outside"; lower for quads that enclose bare wall
@@ -249,7 +249,7 @@ def _texture_factor(work: _WorkImage, quad: np.ndarray, sides: list[_Side]) -> f
     uu, vv = _TEXTURE_UV
     tl, tr, br, bl = quad
     pts = (1 - uu) * (1 - vv) * tl + uu * (1 - vv) * tr + uu * vv * br + (1 - uu) * vv * bl
-    dens_in = float(_sample(work.density, pts).mean())
+    dens_in = float(sample_at(work.density, pts).mean())
     dens_out = float(np.concatenate([s.dens_out for s in sides]).mean())
     content = min(1.0, dens_in / 0.02)  # a page of text gives well over 2 % edge pixels
     calm = 1.0 / (1.0 + max(0.0, dens_out - 0.3 * dens_in) / max(dens_in, 1e-3) * 2.0)

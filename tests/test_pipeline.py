@@ -227,6 +227,42 @@ def test_slowest_photos_are_handed_to_the_pool_first(tmp_path: Path) -> None:
                                                                                 "gone.jpg"]
 
 
+def test_photos_are_streamed_through_the_pool(tmp_path: Path, e2e_samples: list[dict],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A few photos queued per worker, never the whole folder: a finished photo's result holds ~1 MB of
+    image bytes for as long as its future is referenced, so memory would grow with the folder."""
+    from posterocr import workers
+
+    img = tmp_path / "img"
+    img.mkdir()
+    for sample in e2e_samples:
+        shutil.copy2(sample["path"], img)
+    real_pool = workers.pool
+    in_flight: list[int] = [0]
+    most: list[int] = [0]
+
+    class CountingPool:
+        def __init__(self, pool) -> None:
+            self.pool = pool
+
+        def submit(self, *args, **kwargs):
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+            future = self.pool.submit(*args, **kwargs)
+            future.add_done_callback(lambda _: in_flight.__setitem__(0, in_flight[0] - 1))
+            return future
+
+        def shutdown(self, *args, **kwargs):
+            return self.pool.shutdown(*args, **kwargs)
+
+    monkeypatch.setattr(workers, "pool", lambda *args, **kwargs: CountingPool(real_pool(*args, **kwargs)))
+    report = extract(img, tmp_path / "posters.yaml", ExtractSettings(jobs=2))
+    assert len(report.results) == len(e2e_samples) == 7 and not report.failed
+    assert most[0] <= 4, f"{most[0]} photos were in the pool at once"
+    assert all(r.crop == b"" and r.previews is None for r in report.results)  # stored, then dropped
+    assert len(list((tmp_path / ".posterocr-cache" / "crops").rglob("*.jpg"))) == 7
+
+
 # Modules the measuring stages import that hold no measuring logic: data records, errors, storage.
 _NOT_MEASURING = {"records.py", "exceptions.py", "cache.py", "yamlio.py", "__init__.py"}
 

@@ -13,7 +13,7 @@ copy of the perspective-corrected poster:
 3. adjacent lines of similar size and weight form *blocks*.
 
 API: :func:`analyse` (grey poster -> :class:`Layout`), and the block
-geometry helpers ocr.py ranks with: :func:`next_below`, :func:`join_row`,
+geometry helpers ocr.py ranks with: :func:`next_below`, :func:`join_row`, :func:`join_row_each`,
 :func:`contrast`, :func:`reach`.
 """
 
@@ -169,6 +169,18 @@ def join_row(seed: Block, blocks: list[Block]) -> Block:
     joined.score = seed.score
     joined.below = next_below(joined, blocks)
     return joined
+
+
+def join_row_each(seeds: list[Block], blocks: list[Block]) -> list[Block]:
+    """:func:`join_row` of each seed in turn; a seed already joined into an earlier row is skipped."""
+    rows: list[Block] = []
+    taken: set[int] = set()
+    for b in seeds:
+        if id(b.lines[0]) not in taken:
+            row = join_row(b, blocks)
+            taken.update(id(ln) for ln in row.lines)
+            rows.append(row)
+    return rows
 
 
 def reach(ln: Line, diff: np.ndarray, *, gap: float = REACH_GAP) -> tuple[int, int]:

@@ -18,6 +18,8 @@ title with logos and body text, so we find the title ourselves, cheaply:
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 
@@ -31,7 +33,7 @@ PROBE_GLYPHS = 16  # how much of an author line is read to recognise it (in glyp
 SHADED = 0.8  # a crop whose background falls below this share of its median somewhere is shaded
 GAP = 40  # white rows between stacked candidates in the OCR image
 PARTIAL = 0.5  # a winner read to less than this share of its lines' room is a partial read (_coverage)
-FOREIGN = 0.5  # words below this share of TARGET_GLYPH tall are other, smaller text (see _trim_edges)
+FOREIGN = 0.5  # words below this share of TARGET_GLYPH tall are other, smaller text (see _other_text)
 # A guessed title is reported below the draft's flag threshold (draft.FLAG_BELOW = 0.5),
 # so the user is asked to check it and can pick the alternative.
 GUESS_CONFIDENCE = 0.45
@@ -156,8 +158,13 @@ def _title_on_names(cands: list[Block]) -> tuple[Block | None, list[Block]]:
 
 def _coverage(b: Block) -> float:
     """Characters read over the characters *b*'s lines hold (~1.5 per glyph height of width)."""
-    room = sum(1.5 * (ln.x1 - ln.x0) / ln.glyph for ln in b.lines)
+    room = sum(_room(ln) for ln in b.lines)
     return len(b.text) / room if room > 0 else 1.0
+
+
+def _room(ln: Line) -> float:
+    """How many glyphs a line's width holds (~1.5 per glyph height)."""
+    return 1.5 * (ln.x1 - ln.x0) / ln.glyph
 
 
 def _with_line_above(c: Block, read: list[Block]) -> Block:
@@ -210,7 +217,7 @@ def _glyph_count(b: Block) -> float:
     corners changes how many fuse.  Its width (~1.5 glyphs per glyph height)
     does not jump like that.
     """
-    counts = [max(ln.n, 1.5 * (ln.x1 - ln.x0) / ln.glyph) for ln in b.lines]
+    counts = [max(ln.n, _room(ln)) for ln in b.lines]
     return max(b.n, sum(counts))
 
 
@@ -228,15 +235,9 @@ def _footer_titles(blocks: list[Block], headline: Block, h: int) -> list[Block]:
     """
     # Rows joined first: blur or tape split a small footer title into pieces
     # that one by one are neither wide nor long (three of 5, 5 and 13 glyphs).
-    found: list[Block] = []
-    seen: set[int] = set()
-    for b in blocks:
-        if (b.box[1] > 0.8 * h and len(b.lines) <= 3 and b.glyph >= 0.3 * headline.glyph
-                and id(b.lines[0]) not in seen):
-            row = layout.join_row(b, blocks)
-            seen.update(id(ln) for ln in row.lines)
-            if _glyph_count(row) >= 12:  # a title runs to a dozen letters; a logo ("BPR Lab") does not
-                found.append(row)
+    seeds = [b for b in blocks if b.box[1] > 0.8 * h and len(b.lines) <= 3 and b.glyph >= 0.3 * headline.glyph]
+    # A title runs to a dozen letters; a logo ("BPR Lab") does not.
+    found = [row for row in layout.join_row_each(seeds, blocks) if _glyph_count(row) >= 12]
     if not found:
         return []
     # The biggest, in bold: under blur the author line beneath can measure as
@@ -318,13 +319,7 @@ def _author_backed(blocks: list[Block], best: Block, body: float) -> list[Block]
             found.append(b)
     # Each joined with the rest of its row first: blur or tape splits a small
     # title into pieces that one by one look as short as a heading.
-    rows: list[Block] = []
-    seen: set[int] = set()
-    for b in found:
-        if id(b.lines[0]) not in seen:
-            row = layout.join_row(b, blocks)
-            seen.update(id(ln) for ln in row.lines)
-            rows.append(row)
+    rows = layout.join_row_each(found, blocks)
     rows.sort(key=lambda b: -b.glyph * min(1.0, b.n / 15))
     return rows
 
@@ -349,11 +344,9 @@ def _crop(grey: np.ndarray, k: int, b: Block, probe: bool = False, diff: np.ndar
     lines = found = b.lines
     if probe:
         first = min(b.lines, key=lambda ln: ln.y0)
-        lines = [Line(first.x0, first.y0, min(first.x1, int(first.x0 + PROBE_GLYPHS * g)), first.y1,
-                      first.glyph, first.n, first.light)]
+        lines = [replace(first, x1=min(first.x1, int(first.x0 + PROBE_GLYPHS * g)))]
     elif diff is not None:
-        lines = [Line(x0, ln.y0, x1, ln.y1, ln.glyph, ln.n, ln.light)
-                 for ln, (x0, x1) in ((ln, layout.reach(ln, diff)) for ln in lines)]
+        lines = [replace(ln, x0=x0, x1=x1) for ln, (x0, x1) in ((ln, layout.reach(ln, diff)) for ln in lines)]
     x0, y0 = min(ln.x0 for ln in lines), min(ln.y0 for ln in lines)
     x1, y1 = max(ln.x1 for ln in lines), max(ln.y1 for ln in lines)
     H, W = grey.shape
@@ -457,10 +450,7 @@ def _lines_of(words: list[_tesseract.Word]) -> tuple[list[str], list[list[float]
         rows.setdefault((wd.block, wd.par, wd.line), []).append(wd)
     texts: list[str] = []
     confs: list[list[float]] = []
-    # Rows of far smaller words than the crop's scale are other text (see _trim_edges).
-    small = {key: float(np.median([w.height for w in row])) < FOREIGN * TARGET_GLYPH for key, row in rows.items()}
-    if not all(small.values()):
-        rows = {key: row for key, row in rows.items() if not small[key]}
+    rows = {key: row for key, row in rows.items() if not _other_text(row)} or rows
     for key in sorted(rows, key=lambda r: min(w.top for w in rows[r])):
         row = sorted(rows[key], key=lambda w: w.left)
         row = _trim_edges(row)
@@ -468,6 +458,20 @@ def _lines_of(words: list[_tesseract.Word]) -> tuple[list[str], list[list[float]
             texts.append(" ".join(w.text for w in row))
             confs.append([w.conf for w in row for _ in w.text])  # weighted by length
     return texts, confs
+
+
+def _median_height(words: list[_tesseract.Word]) -> float:
+    return float(np.median([w.height for w in words]))
+
+
+def _other_text(words: list[_tesseract.Word]) -> bool:
+    """Words far smaller than the crop's scale: other text on the title's rows.
+
+    Every crop is scaled so its block's capitals are TARGET_GLYPH tall, so
+    these are body text beside a title that reach() followed across into
+    another column, or a background's. They are dropped, unless all are.
+    """
+    return _median_height(words) < FOREIGN * TARGET_GLYPH
 
 
 _KEEP_SHORT = {"a", "A", "I", "of", "to", "in", "on", "at", "by", "is", "as", "vs", "or", "an", "AI", "ML", "3D", "2D"}
@@ -483,21 +487,16 @@ def _trim_edges(row: list[_tesseract.Word]) -> list[_tesseract.Word]:
         return row
     # Split where the gap between words is far wider than a word space; the
     # longest run is the text, short runs at either end are logos or marks.
-    height = float(np.median([w.height for w in row]))
+    height = _median_height(row)
     runs: list[list[_tesseract.Word]] = [[row[0]]]
     for prev, wd in zip(row, row[1:]):
         if wd.left - (prev.left + prev.width) > 0.8 * height:
             runs.append([])
         runs[-1].append(wd)
-    # Every crop is scaled so its block's capitals are TARGET_GLYPH tall: a run
-    # of words far smaller is other text on the same rows (body text beside a
-    # title that reach() followed across into another column, or a background).
-    small = [float(np.median([w.height for w in run])) < FOREIGN * TARGET_GLYPH for run in runs]
-    if not all(small):
-        runs = [run for run, sm in zip(runs, small) if not sm]
+    runs = [run for run in runs if not _other_text(run)] or runs
     main = max(range(len(runs)), key=lambda i: _alnum(runs[i]))
 
-    main_h = float(np.median([w.height for w in runs[main]]))
+    main_h = _median_height(runs[main])
 
     def stray(run: list[_tesseract.Word], gap: float) -> bool:
         if _alnum(run) <= 5:
@@ -505,7 +504,7 @@ def _trim_edges(row: list[_tesseract.Word]) -> list[_tesseract.Word]:
         # A poorly read word of the title's own size just past a strip of tape
         # is still the title ("LLMPPC." before tape over ": D"); a logo's junk is
         # farther off or of another size.
-        h = float(np.median([w.height for w in run]))
+        h = _median_height(run)
         return float(np.mean([w.conf for w in run])) < 50 and not (gap <= 3 * main_h and 0.67 <= h / main_h <= 1.5)
 
     def gap(a: list[_tesseract.Word], b: list[_tesseract.Word]) -> float:

@@ -2,6 +2,7 @@
 
     python bench/bench.py                 # generates 12 photos of 12 MP (3024x4032) into /tmp
     python bench/bench.py -n 30 --hard
+    python bench/bench.py --size 4284x5712    # 24 MP photos, as iPhone 15 Pro and later take
     python bench/bench.py --photos img/ --papers accepted.csv   # an existing folder
 
 Prints seconds per photo for: `posterocr extract` -j 1 (pinned to ONE core, so it measures
@@ -187,6 +188,8 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=12, help="photos to generate")
     parser.add_argument("--hard", action="store_true", help="generate the hard set")
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--size", default="3024x4032",
+                        help="WIDTHxHEIGHT of generated photos (default 12 MP; 4284x5712 is a 24 MP phone photo)")
     parser.add_argument("--baseline", type=int, default=4, help="photos to run whole-photo tesseract on (0: skip)")
     parser.add_argument("--papers", type=Path, help="accepted-paper list for the --papers line "
                         "(default for generated photos: their titles + tests/data/papers/colm2025.csv)")
@@ -196,11 +199,12 @@ def main() -> int:
     photos = work / "img"
     papers = args.papers.resolve() if args.papers else None
     if args.photos:
-        shutil.copytree(args.photos, photos)
+        shutil.copytree(args.photos, photos, ignore=shutil.ignore_patterns("truth.json"))
     else:
         import synth
 
-        synth.generate_set(photos, args.n, seed=args.seed, hard=args.hard, heic_every=4)
+        width, height = (int(v) for v in args.size.lower().split("x"))
+        synth.generate_set(photos, args.n, seed=args.seed, size=(width, height), hard=args.hard, heic_every=4)
         truth_path = photos / "truth.json"
         if papers is None:
             papers = work / "papers.csv"

@@ -12,7 +12,9 @@ import pytest
 from PIL import Image, ImageOps
 
 from posterocr.exceptions import PhotoError
-from posterocr.load import list_photos, load_photo
+import cv2
+
+from posterocr.load import list_photos, load_photo, load_working
 
 
 def _gradient(width: int, height: int) -> Image.Image:
@@ -165,3 +167,54 @@ def test_limit_worker_resources_in_a_fresh_process() -> None:
             "limit_worker_resources()\nprint(cv2.getNumThreads(), pillow_heif.options.DECODE_THREADS)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["1", "1"]
+
+
+@pytest.mark.parametrize("orientation", [1, 6, 8])
+@pytest.mark.parametrize(("fmt", "work_pixels", "decoded_at"), [
+    ("jpg", 400 * 300, 2),  # 4x the working size: libjpeg decodes at half size, nothing left to resize
+    ("jpg", 600 * 400, 1),  # 2x: decoded whole (half would be too small), then downscaled
+    ("heic", 400 * 300, 1),  # libheif has no reduced decode
+])
+def test_a_photo_over_the_working_size_is_downscaled_upright(
+        tmp_path: Path, orientation: int, fmt: str, work_pixels: int, decoded_at: int) -> None:
+    # Stands in for a 24 MP or 48 MP phone photo, at a size a test can afford: what matters
+    # is the ratio to work_pixels, and that orientation and reduced decoding agree.
+    rng = np.random.default_rng(orientation)
+    arr = cv2.resize(rng.integers(0, 255, (60, 80, 3), np.uint8), (800, 600), interpolation=cv2.INTER_CUBIC)
+    arr[:150, :200] = (255, 0, 0)  # top-left quadrant red, as stored
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / f"big.{fmt}"
+    Image.fromarray(arr).save(path, format="HEIF" if fmt == "heic" else "JPEG", exif=exif.tobytes(), quality=92)
+
+    working = load_working(path, work_pixels=work_pixels)
+    full = load_photo(path)
+    height, width = full.shape[:2]
+    assert working.size == (width, height)
+    h, w = working.pixels.shape[:2]
+    assert w * h <= work_pixels * 1.1 and abs(w / h - width / height) < 0.01
+    assert not working.pixels.flags.writeable
+    # The same picture as the full decode area-averaged down: orientation applied once, in the same way.
+    expected = cv2.resize(full, (w, h), interpolation=cv2.INTER_AREA)
+    assert np.abs(working.pixels.astype(int) - expected).mean() < 4.0
+    assert decoded_at == 1 or (w, h) == (-(-width // 2), -(-height // 2))
+
+
+def test_working_corners_map_to_the_photo_and_back(tmp_path: Path) -> None:
+    path = tmp_path / "big.jpg"
+    Image.fromarray(np.full((600, 800, 3), 128, np.uint8)).save(path)
+    working = load_working(path, work_pixels=400 * 300)
+    assert working.pixels.shape[:2] == (300, 400) and working.scale == (2.0, 2.0)
+    quad = ((10.0, 20.0), (390.0, 15.5), (380.0, 290.0), (12.0, 280.0))
+    assert working.to_photo(quad) == ((20.0, 40.0), (780.0, 31.0), (760.0, 580.0), (24.0, 560.0))
+    assert working.from_photo(working.to_photo(quad)) == quad
+    # The whole working image is the whole photo, to the last pixel.
+    whole = ((0.0, 0.0), (399.0, 0.0), (399.0, 299.0), (0.0, 299.0))
+    assert working.to_photo(whole) == ((0.0, 0.0), (799.0, 0.0), (799.0, 599.0), (0.0, 599.0))
+
+
+def test_a_photo_at_the_working_size_is_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "a.png"
+    Image.fromarray(np.random.default_rng(3).integers(0, 255, (300, 400, 3), np.uint8)).save(path)
+    working = load_working(path, work_pixels=300 * 400)
+    assert working.scale == (1.0, 1.0) and np.array_equal(working.pixels, load_photo(path))

@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .exceptions import PhotoError
+from .records import Corners
 
 try:  # pillow-heif registers HEIC/HEIF with Pillow
     import pillow_heif
@@ -33,6 +34,12 @@ VIDEO_SUFFIXES = frozenset({".mov", ".mp4", ".m4v", ".avi", ".3gp"})
 # 12 MP phones give 12e6 px, 48 MP modes 48e6; 100 MP leaves room for panoramas
 # while refusing decompression bombs before they are decoded.
 MAX_PIXELS = 100_000_000
+# extract works on at most a 12 MP phone photo's pixels. Newer phones shoot 24 MP (iPhone 15 Pro
+# and later by default) or 48-50 MP; detection works at ~1000 px and the poster handed to OCR is
+# capped at 3000 px, both of which 12 MP already gives, so more pixels only cost memory (a 48 MP
+# photo is 146 MB per copy, per worker) and time. Up to 10 % more is kept as it is (12.5 MP sensors).
+WORK_PIXELS = 4032 * 3024
+_WORK_SLACK = 1.1
 _ORIENTATION_TAG = 0x0112
 
 
@@ -115,6 +122,60 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class WorkingPhoto:
+    """An upright photo as extract works on it: at most about WORK_PIXELS, with the photo's own size.
+
+    Corners in the draft are in the photo's own pixels (what the user sees in an
+    image viewer), so detection's corners are mapped back with :meth:`to_photo`.
+    """
+
+    pixels: np.ndarray  # upright RGB uint8, read-only; a large photo downscaled
+    size: tuple[int, int]  # the upright photo's own width, height
+
+    @property
+    def scale(self) -> tuple[float, float]:
+        """(x, y) photo pixels per working pixel: 1.0 unless the photo was downscaled."""
+        return self.size[0] / self.pixels.shape[1], self.size[1] / self.pixels.shape[0]
+
+    def to_photo(self, corners: Corners) -> Corners:
+        """Working-pixel *corners* in the photo's own pixels (the whole image maps to the whole photo)."""
+        sx, sy = self.scale
+        if (sx, sy) == (1.0, 1.0):
+            return corners
+        h, w = self.pixels.shape[:2]
+        width, height = self.size
+
+        def one(x: float, y: float) -> tuple[float, float]:
+            # the working image's edge pixels are the photo's edge pixels
+            return (width - 1.0 if x == w - 1 else x * sx), (height - 1.0 if y == h - 1 else y * sy)
+
+        return tuple(one(x, y) for x, y in corners)  # type: ignore[return-value]
+
+    def from_photo(self, corners: Corners) -> Corners:
+        """Photo-pixel *corners* (the draft's) in working pixels."""
+        sx, sy = self.scale
+        return corners if (sx, sy) == (1.0, 1.0) else tuple((x / sx, y / sy) for x, y in corners)  # type: ignore
+
+
+def load_working(path: Path, *, work_pixels: int = WORK_PIXELS, max_pixels: int = MAX_PIXELS) -> WorkingPhoto:
+    """Decode *path* upright, at most ~*work_pixels* (see WORK_PIXELS); errors as :func:`load_photo`.
+
+    A JPEG at least twice as large on each side is decoded at half (or a quarter) size by
+    libjpeg itself, which is ~3x faster and never holds the full-size image; anything
+    else still too large is area-averaged down once decoded, and the full-size copy freed.
+    """
+    rgb, size = _load(path, max_pixels, work_pixels)
+    h, w = rgb.shape[:2]
+    if w * h > work_pixels * _WORK_SLACK:
+        scale = (work_pixels / (w * h)) ** 0.5
+        # Above half size bilinear already weighs every source pixel, at a fraction of INTER_AREA's cost.
+        rgb = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))),
+                         interpolation=cv2.INTER_LINEAR if scale >= 0.5 else cv2.INTER_AREA)
+        rgb.flags.writeable = False
+    return WorkingPhoto(rgb, size)
+
+
 def load_photo(path: Path, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Decode *path* to an upright, read-only RGB ``uint8`` array (H, W, 3).
 
@@ -129,17 +190,22 @@ def load_photo(path: Path, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     Pillow stays the path for everything else and for any file the fast paths
     are unsure about, so its error handling still decides what is broken.
     """
+    return _load(path, max_pixels, None)[0]
+
+
+def _load(path: Path, max_pixels: int, work_pixels: int | None) -> tuple[np.ndarray, tuple[int, int]]:
+    """(upright RGB, the upright photo's own (width, height)); a JPEG may come reduced (see load_working)."""
     try:
         if path.stat().st_size == 0:
             raise PhotoError(f"{path}: empty file (0 bytes); re-copy it from the phone or delete it")
         data = path.read_bytes()
-        rgb = None
+        decoded = None
         if pillow_heif is not None and pillow_heif.is_supported(data[:64]):
-            rgb = _decode_heif(path, data, max_pixels)
+            decoded = _full_size(_decode_heif(path, data, max_pixels))
         elif data[:3] == b"\xff\xd8\xff":
-            rgb = _decode_jpeg(path, data, max_pixels)
-        if rgb is None:
-            rgb = _decode_pillow(path, data, max_pixels)
+            decoded = _decode_jpeg(path, data, max_pixels, work_pixels)
+        if decoded is None:
+            decoded = _full_size(_decode_pillow(path, data, max_pixels))
     except PhotoError:
         raise
     except PermissionError:
@@ -151,8 +217,13 @@ def load_photo(path: Path, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     except (OSError, ValueError, SyntaxError, RuntimeError) as exc:
         why = " ".join(str(exc).split())  # libheif's messages span lines; ours are one line
         raise PhotoError(f"{path}: cannot decode image ({why}); the file may be truncated, re-copy it") from None
+    rgb, size = decoded
     rgb.flags.writeable = False  # one contract for every format: callers copy before drawing
-    return rgb
+    return rgb, size
+
+
+def _full_size(rgb: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+    return rgb, (rgb.shape[1], rgb.shape[0])
 
 
 def _decode_heif(path: Path, data: bytes, max_pixels: int) -> np.ndarray:
@@ -171,8 +242,16 @@ def _decode_heif(path: Path, data: bytes, max_pixels: int) -> np.ndarray:
     return arr
 
 
-def _decode_jpeg(path: Path, data: bytes, max_pixels: int) -> np.ndarray | None:
-    """Decode a JPEG with OpenCV; None hands the file to Pillow (odd or damaged JPEGs)."""
+_REDUCED = ((4, cv2.IMREAD_REDUCED_GRAYSCALE_4), (2, cv2.IMREAD_REDUCED_GRAYSCALE_2))  # | IMREAD_COLOR_RGB
+
+
+def _decode_jpeg(path: Path, data: bytes, max_pixels: int,
+                 work_pixels: int | None = None) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """Decode a JPEG with OpenCV, reduced by libjpeg when *work_pixels* allows it.
+
+    Returns (upright RGB, the upright photo's own size); None hands the file to
+    Pillow (odd or damaged JPEGs).
+    """
     with Image.open(io.BytesIO(data)) as im:  # header and EXIF only, no pixels
         width, height = im.size
         if width * height > max_pixels:
@@ -186,11 +265,15 @@ def _decode_jpeg(path: Path, data: bytes, max_pixels: int) -> np.ndarray | None:
     # cameras pad after EOI, hence the stripped zero bytes (looked for in the tail only).
     if not data[-65536:].rstrip(b"\x00").endswith(b"\xff\xd9"):
         return None
+    # The largest reduction that still leaves work_pixels (libjpeg rounds reduced sizes up).
+    denom, flag = next(((d, f) for d, f in _REDUCED
+                        if work_pixels and -(-width // d) * -(-height // d) >= work_pixels), (1, 0))
     buf = np.frombuffer(data, np.uint8)
-    rgb = cv2.imdecode(buf, cv2.IMREAD_COLOR_RGB | cv2.IMREAD_IGNORE_ORIENTATION)
-    if rgb is None or rgb.shape[:2] != (height, width):
+    rgb = cv2.imdecode(buf, flag | cv2.IMREAD_COLOR_RGB | cv2.IMREAD_IGNORE_ORIENTATION)
+    if rgb is None or rgb.shape[:2] != (-(-height // denom), -(-width // denom)):
         return None  # e.g. arithmetic-coded or 12-bit: Pillow knows more JPEG variants
-    return _orient(rgb, orientation)
+    upright = _orient(rgb, orientation)
+    return upright, ((height, width) if orientation in (5, 6, 7, 8) else (width, height))
 
 
 def _orient(rgb: np.ndarray, orientation: int) -> np.ndarray:

@@ -1,6 +1,6 @@
 """``extract``: the stages, in order, for every photo of a folder.
 
-    list photos -> hash -> cached? -> [worker: load -> detect -> warp -> crop -> QR codes -> read title
+    list photos -> hash -> cached? -> [worker: load (<= 12 MP) -> detect -> warp -> crop -> QR codes -> read title
                                        (-> with --papers: OCR the poster -> match the list, printed links)]
                 -> parent: cache result (+ previews for review.html, the corrected crop for render),
                            merge results into the draft -> atomic save
@@ -92,17 +92,21 @@ def process_photo(path: Path, photo: str, sha256: str, settings: ExtractSettings
     """The per-photo worker: never raises for a bad photo, it reports it in the result."""
     start = time.perf_counter()
     try:
-        image = load.load_photo(path)
-        height, width = image.shape[:2]
+        working = load.load_working(path)  # a photo over 12 MP comes downscaled to 12 MP
+        image, (width, height) = working.pixels, working.size
         if min(height, width) < MIN_SIDE:
             raise PhotoError(f"{width}x{height} px is too small to hold a readable poster; "
                              "use the original photo, or remove this file from the folder")
-        detection = detect.find_poster(image)
-        poster = detect.warp_poster(image, detection.corners, max_side=OCR_MAX_SIDE)
+        found = detect.find_poster(image)
+        # Detection leaves ~50 MB of freed small arrays in the heap (12 MP): returned before the
+        # warp allocates, they don't add to this worker's memory while another one is at its peak.
+        load.release_memory()
+        detection = replace(found, corners=working.to_photo(found.corners))  # the draft's: the photo's pixels
+        poster = detect.warp_poster(image, found.corners, max_side=OCR_MAX_SIDE)
         previews = review.make_previews(image, poster)
         # The photo (36 MB at 12 MP, the largest object alive) is not needed past here: freed
         # before anything else runs, as the RGB poster is once its crop is encoded (the rest reads grey).
-        del image
+        del image, working
         crop = crops.encode_crop(poster, detection.corners)  # render starts from it: no second decode + warp
         grey = cv2.cvtColor(poster, cv2.COLOR_RGB2GRAY)
         del poster

@@ -44,7 +44,7 @@ from .crops import load_crop
 from .detect import warp_poster
 from .draft import write_atomic
 from .exceptions import OutputError, PhotoError
-from .load import file_sha256, load_photo
+from .load import MAX_PIXELS, WORK_PIXELS, file_sha256, load_working
 from .records import Corners
 from .workers import pool as workers_pool
 
@@ -319,19 +319,22 @@ def make_images(job: ImageJob) -> tuple[PosterImages, str | None, bool]:
     warped = _cached_crop(job, biggest)
     from_crop = warped is not None
     if warped is None:
-        image = load_photo(source)
-        corners, note = fit_corners(job.corners, job.draft_size, image.shape[1], image.shape[0])
+        # 12 MP give every size we publish (the poster is warped at most 2x the largest);
+        # a re-encoded original keeps all of the photo's pixels.
+        working = load_working(source, work_pixels=MAX_PIXELS if settings.include_originals else WORK_PIXELS)
+        corners, note = fit_corners(job.corners, job.draft_size, *working.size)
+        image = working.pixels
         try:
             # warpPerspective samples, it does not average: warping straight to a
             # small size aliases fine text (and costs ~15 % more JPEG bytes). Warp
             # at up to twice the largest size, then area-average down.
-            warped = warp_poster(image, corners, max_side=2 * biggest)
+            warped = warp_poster(image, working.from_photo(corners), max_side=2 * biggest)
         except cv2.error:
             raise PhotoError(f"{source}: cannot straighten with corners {corners}; "
                              "fix corners in the draft") from None
         if settings.include_originals:
             original, original_bytes = _write_original(source, image, base, out_dir, settings)
-        del image  # one full-resolution photo in memory at a time
+        del image, working  # one decoded photo in memory at a time
     elif settings.include_originals:  # keep_exif: the photo's own bytes, no decoding needed
         original, original_bytes = _write_original(source, None, base, out_dir, settings)
     exif = _photo_exif(source) if settings.keep_exif else b""

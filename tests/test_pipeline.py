@@ -137,6 +137,18 @@ def test_bad_files_are_listed_and_the_rest_processed(
     assert len(ok) == 3
 
 
+def test_many_skipped_files_of_one_kind_make_one_line(photos: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # An iPhone's Live Photos leave a .MOV beside every photo of the folder.
+    for n in range(1, 7):  # (the photos are IMG_0001-0003; these MOVs stand for more photos' too)
+        (photos / f"IMG_{n:04d}.MOV").write_bytes(b"\0\0\0\x18ftypqt  ")
+    (photos / "notes.txt").write_text("to read\n")
+    assert main(["extract", "img", "-j", "1"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    videos = [line for line in err if ".MOV" in line]
+    assert videos == ["posterocr: img: 6 files (IMG_0001.MOV, IMG_0002.MOV, ... IMG_0006.MOV): video, skipped"]
+    assert any(line.endswith("notes.txt: not a photo (JPEG, PNG, HEIC or HEIF), skipped") for line in err), err
+
+
 def test_unreadable_file_and_folder(photos: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     victim = sorted(photos.iterdir())[0]
     if os.geteuid() != 0:

@@ -23,6 +23,22 @@ def _echo_err(message: str) -> None:
     click.echo(message, err=True)
 
 
+def _skipped_lines(skipped: tuple[tuple[Path, str], ...], *, listed: int = 3) -> list[str]:
+    """A line per skipped file, or one per reason when more than *listed* files share it:
+    Live Photos leave a .MOV beside every photo, and 300 lines would hide the ones that matter."""
+    by_why: dict[str, list[Path]] = {}
+    for path, why in skipped:
+        by_why.setdefault(why, []).append(path)
+    lines = []
+    for why, paths in by_why.items():
+        if len(paths) <= listed:
+            lines += [f"{path}: {why}" for path in paths]
+        else:
+            names = ", ".join(p.name for p in paths[:2]) + f", ... {paths[-1].name}"
+            lines.append(f"{paths[0].parent}: {len(paths)} files ({names}): {why}")
+    return lines
+
+
 @click.group()
 @click.version_option(__version__, prog_name="posterocr")
 def cli() -> None:
@@ -47,8 +63,8 @@ def extract_command(photos_dir: Path, draft: Path, jobs: int | None, paper_lists
     finally:
         if progress:
             progress.close()
-    for path, why in report.skipped:
-        _echo_err(f"posterocr: {path}: {why}")
+    for line in _skipped_lines(report.skipped):
+        _echo_err(f"posterocr: {line}")
     for message in report.merge.messages:  # flagged, failed and missing photos, one line each
         _echo_err(f"posterocr: {message}")
     for problem in report.merge.problems:  # wrong types or duplicates in the draft: the user's to fix

@@ -318,7 +318,8 @@ def test_a_24_mp_photo_is_read_at_12_mp_and_measured_in_its_own_pixels(tmp_path:
     small = Path(__file__).resolve().parent.parent / "img" / "IMG_0001.jpg"  # 3024 x 4032
     big = tmp_path / "big" / "IMG_0001.jpg"
     big.parent.mkdir()
-    Image.fromarray(cv2.resize(load.load_photo(small), (4284, 5712), interpolation=cv2.INTER_CUBIC)).save(big, quality=90)
+    upscaled = cv2.resize(load.load_photo(small), (4284, 5712), interpolation=cv2.INTER_CUBIC)
+    Image.fromarray(upscaled).save(big, quality=90)
     scale = 4284 / 3024
 
     at_12mp = process_photo(small, "IMG_0001.jpg", "", ExtractSettings())

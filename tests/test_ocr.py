@@ -367,6 +367,26 @@ def _text_image(text: str) -> np.ndarray:
     return np.asarray(img)
 
 
+def test_percentiles_from_the_histogram_are_numpys() -> None:
+    rng = np.random.default_rng(7)
+    for shape in [(1,), (2,), (3, 5), (40, 61), (300, 200)]:
+        a = rng.integers(0, 256, shape, np.uint8)
+        if a.size > 20:
+            a[: a.shape[0] // 2] = 250  # a bright mode, as a crop's background
+        for q in (0, 2, 50, 90, 100):
+            assert ocr._percentiles(a, q)[0] == np.percentile(a, q), (shape, q)
+    view = rng.integers(0, 256, (50, 80), np.uint8)[5:40:2, 3:70]  # strided, as crops are
+    assert ocr._percentiles(view, 2, 90) == list(np.percentile(view, (2, 90)))
+
+
+def test_components_fall_back_to_32_bit_labels() -> None:
+    # Fine noise can hold more components than 16-bit labels number.
+    mask = np.zeros((1024, 1024), np.uint8)
+    mask[::2, ::2] = 255  # 262,144 isolated pixels
+    count, labels, stats = layout._components(mask)
+    assert count == 262_145 and labels.max() == 262_144 and stats[1:, 4].max() == 1
+
+
 def test_image_to_data_words_and_boxes() -> None:
     before = _tesseract.calls
     words = _tesseract.image_to_data(_text_image("Stream of Search"), psm=7, timeout=20)

@@ -3,7 +3,8 @@
 Everything here is measured once per line across the whole (reduced) photo
 and shared by every candidate quad that uses the line: edge support, the
 colours either side, text-like texture, and how sharp the edge is (the
-paper's edge is in focus, a nearby person's outline is not).
+paper's edge is in focus, a nearby person's outline is not; measured only
+for the lines of quads that are fully evaluated).
 """
 
 from __future__ import annotations
@@ -56,7 +57,6 @@ class LineData:
     support: np.ndarray  # bool: aligned edge evidence
     cum: np.ndarray  # cumulative support count, len = samples + 1
     calm: int  # supported samples with a calm (text-free) surface on at least one side
-    sharp: np.ndarray = field(default_factory=lambda: np.zeros(0))  # see _sharpness
     # Filled in by add_colours for the lines that are kept:
     lab_pos: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (T, 3) colour at +_COLOUR_OFFSET along n
     lab_neg: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (T, 3) colour at -_COLOUR_OFFSET along n
@@ -64,6 +64,26 @@ class LineData:
     # Edge density at +_TEXTURE_OFFSET or 2.5x that along n, whichever is larger:
     dens_pos: np.ndarray = field(default_factory=lambda: np.zeros(0))
     dens_neg: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    gray: np.ndarray | None = field(default=None, repr=False)  # the work image's L*, for sharp
+    _sharp: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def sharp(self) -> np.ndarray:
+        """Edge sharpness at each supported sample, NaN elsewhere (see _sharpness).
+
+        Measured on first use: only the lines of quads that are fully evaluated
+        need it, a few of the kept ones.  (Each point is measured on its own,
+        so the values are those of measuring all lines at once.)
+        """
+        if self._sharp is None:
+            count = len(self.support)
+            self._sharp = np.full(count, np.nan, np.float32)
+            sup = np.flatnonzero(self.support)
+            if len(sup) and self.gray is not None:
+                ln = self.line
+                pts = (ln.n * ln.c)[None, :] + (self.t0 + np.arange(count))[:, None] * ln.d[None, :]
+                self._sharp[sup] = _sharpness(self.gray, pts[sup], np.broadcast_to(ln.n, (len(sup), 2)))
+        return self._sharp
 
 
 def sample_lines(work: WorkImage, lines: list[EdgeLine], margin: float) -> list[LineData]:
@@ -109,16 +129,18 @@ def sample_lines(work: WorkImage, lines: list[EdgeLine], margin: float) -> list[
     dens = [sample_at(work.density, (pts + side * _TEXTURE_OFFSET * n[:, None, :]).reshape(-1, 2)).reshape(t.shape)
             for side in (1.0, -1.0)]
     calm = support & (np.minimum(*dens) < _CALM_DENSITY)
+    # Counts for all lines at once (rows are padded past each line's end).
+    cums = np.cumsum(support, axis=1)
+    calms = (calm & (np.arange(t.shape[1]) < count[:, None])).sum(axis=1)
     out = []
     for i, ln in enumerate(lines):
-        sup = support[i, : count[i]]
-        out.append(LineData(line=ln, t0=float(t0[i]), support=sup, cum=np.concatenate([[0.0], np.cumsum(sup)]),
-                             calm=int(calm[i, : count[i]].sum())))
+        out.append(LineData(line=ln, t0=float(t0[i]), support=support[i, : count[i]],
+                            cum=np.concatenate([[0.0], cums[i, : count[i]]]), calm=int(calms[i])))
     return out
 
 
 def add_colours(work: WorkImage, data: list[LineData]) -> None:
-    """Colours either side of each kept line, texture on and beyond it, and edge sharpness.
+    """Colours either side of each kept line, texture on and beyond it (edge sharpness on demand).
 
     All lines are sampled in one go (a handful of large lookups instead of
     many small ones).
@@ -141,16 +163,10 @@ def add_colours(work: WorkImage, data: list[LineData]) -> None:
                                    sample_at(work.density, pts + 2.5 * _TEXTURE_OFFSET * n)))
     dens_neg = per_line(np.maximum(sample_at(work.density, pts - _TEXTURE_OFFSET * n),
                                    sample_at(work.density, pts - 2.5 * _TEXTURE_OFFSET * n)))
-    # Sharpness only matters where there is an edge: measure it there alone.
-    sup = np.flatnonzero(np.concatenate([ld.support for ld in data]))
-    sharp = np.full(len(pts), np.nan, np.float32)
-    if len(sup):
-        sharp[sup] = _sharpness(work.gray, pts[sup], n[sup])
     for k, ld in enumerate(data):
         ld.lab_pos, ld.lab_neg, ld.busy = lab_pos[k], lab_neg[k], busy[k]
         ld.dens_pos, ld.dens_neg = dens_pos[k], dens_neg[k]
-    for ld, values in zip(data, per_line(sharp)):
-        ld.sharp = values
+        ld.gray = work.gray  # sharpness is measured when a quad needs it (LineData.sharp)
 
 
 def _sharpness(gray: np.ndarray, pts: np.ndarray, n: np.ndarray) -> np.ndarray:

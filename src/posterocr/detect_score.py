@@ -11,6 +11,7 @@ quads that cannot win.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -37,15 +38,38 @@ class Candidate:
     details: dict = field(default_factory=dict)  # per-side evidence, for debugging and tests
 
 
-@dataclass
 class _Side:
-    supported: np.ndarray  # bool per sample, from corner k towards corner k+1
-    c_in: np.ndarray  # (S, 3) Lab just inside
-    c_out: np.ndarray  # (S, 3) Lab just outside
-    busy: np.ndarray  # bool: text-like texture on the line
-    dens_out: np.ndarray  # edge density a little further outside
-    length: float
-    sharp: np.ndarray  # peak gradient / lightness step: ~0.3 for an in-focus edge, NaN without a step
+    """One side's samples, from corner k towards corner k+1.
+
+    What the score bound needs is taken at once; the rest only when the quad
+    is evaluated (most are pruned by the bound).
+    """
+
+    def __init__(self, data: LineData, idx: np.ndarray, inward: bool, length: float) -> None:
+        self.supported = data.support[idx]  # bool per sample
+        self.dens_out = (data.dens_neg if inward else data.dens_pos)[idx]  # edge density a little further outside
+        self.length = length
+        self._data, self._idx, self._inward = data, idx, inward
+
+    @cached_property
+    def c_in(self) -> np.ndarray:
+        """(S, 3) Lab just inside."""
+        return (self._data.lab_pos if self._inward else self._data.lab_neg)[self._idx]
+
+    @cached_property
+    def c_out(self) -> np.ndarray:
+        """(S, 3) Lab just outside."""
+        return (self._data.lab_neg if self._inward else self._data.lab_pos)[self._idx]
+
+    @cached_property
+    def busy(self) -> np.ndarray:
+        """bool: text-like texture on the line."""
+        return self._data.busy[self._idx]
+
+    @cached_property
+    def sharp(self) -> np.ndarray:
+        """Peak gradient / lightness step: ~0.3 for an in-focus edge, NaN without a step."""
+        return self._data.sharp[self._idx]
 
 
 def _side(data: LineData, p: np.ndarray, q: np.ndarray, centre: np.ndarray) -> _Side | None:
@@ -55,12 +79,8 @@ def _side(data: LineData, p: np.ndarray, q: np.ndarray, centre: np.ndarray) -> _
     idx = np.clip(np.rint(np.arange(ia, ib, step)).astype(int), 0, len(data.support) - 1)
     if len(idx) < 5:
         return None
-    inward = (centre - p) @ ln.n > 0
-    return _Side(supported=data.support[idx],
-                 c_in=(data.lab_pos if inward else data.lab_neg)[idx],
-                 c_out=(data.lab_neg if inward else data.lab_pos)[idx],
-                 busy=data.busy[idx], dens_out=(data.dens_neg if inward else data.dens_pos)[idx],
-                 length=float(np.linalg.norm(q - p)), sharp=data.sharp[idx])
+    inward = bool((centre - p) @ ln.n > 0)
+    return _Side(data, idx, inward, float(np.linalg.norm(q - p)))
 
 
 @dataclass

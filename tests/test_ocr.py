@@ -203,6 +203,30 @@ def test_white_on_dark_band_title() -> None:
 
 
 
+def test_a_logo_level_with_a_centred_titles_short_row_stays_out() -> None:
+    """A header band: a three-row title, centred, and a lab logo and the conference's
+    name right of it, level with its short middle row. The widest row reaches within
+    2 glyphs of the logo, the middle row is 6 away: the logo must not join that row."""
+    spec, poster = synth.generate.flat_poster(5, 3)  # "SFT-RL: contrastive / fine-tuning / made simple"
+    assert "title_beside_logo" in spec.phenomena
+    reading = ocr.read_title(np.asarray(poster.convert("RGB")))
+    assert reading.text == "SFT-RL: contrastive fine-tuning made simple", reading
+
+
+def test_a_winner_that_reads_as_no_words_gives_way() -> None:
+    """An arm across a poster's body, taken by layout analysis for two rows of huge
+    letters, outranks the real title in a header band; it reads as no words, so the
+    title is read next, as a guess the user is asked to check."""
+    poster = load.load_photo(REPO / "tests" / "data" / "arm_over_poster.jpg")  # a corrected hard-set photo
+    grey = cv2.cvtColor(poster, cv2.COLOR_RGB2GRAY)
+    lay = layout.analyse(grey)
+    ranked, _ = ocr._rank(lay.blocks, lay.diff)
+    assert ranked[0].box[1] > 0.25 * lay.shape[0]  # the arm, below the header band, wins the ranking
+    reading = ocr.read_title(poster)
+    assert reading.text == "ReAct: Speculative Mixture-of-Experts with Implicit Differentiation", reading
+    assert reading.confidence <= ocr.GUESS_CONFIDENCE
+
+
 def _title_row() -> tuple[np.ndarray, int, list[layout.Line]]:
     """A bold title line drawn on white, its layout scale and lines."""
     img = Image.new("L", (2400, 600), 250)
@@ -385,6 +409,32 @@ def test_components_fall_back_to_32_bit_labels() -> None:
     mask[::2, ::2] = 255  # 262,144 isolated pixels
     count, labels, stats = layout._components(mask)
     assert count == 262_145 and labels.max() == 262_144 and stats[1:, 4].max() == 1
+
+
+@pytest.mark.parametrize(("text", "damaged"), [
+    # OCR of titles partly under tape or a finger (read on generated hard photos)
+    ("sisiting Existin, 2FT for Compressed LLMs", ["sisiting"]),
+    ("[4 mn Compressing Fast MV 10ry via Mixed Precision", ["[4", "mn", "10ry"]),
+    ("Do! 2epresentations Really Reasv", ["Do!", "2epresentations"]),
+    ("Towards icture = yents in Protein Design", ["="]),
+    ("Contrastive Preferenc)ata with Self-Play", ["Preferenc)ata"]),
+    ("Towards 2st-Time Vision Trillion Tokens", ["2st-Time"]),
+    # titles as written
+    ("BitNet: Sparse n-gram Models with Learned Rotations", []),
+    ("fastText: Aligning Existing RL for Protein Design", []),
+    ("infini-gram: An Open Benchmark for Theorem Proving", []),
+    ("RLCoT: scalable attention made simple", []),
+    ("word2vec Embeddings for the 21st Century", []),
+    ("GPT-4o Is Not All You Need (Yet)", []),
+    ("Proceedings of the 62nd Annual Meeting (Volume 1: Long Papers)", []),
+    ("Scaling Laws vs. Data Quality: A Study", []),
+    ("Why Do Transformers Fail at 3-Digit Addition?", []),
+    ("k-NN Retrieval at Scale", []),
+    ("Dependencies in speculative decoding", []),
+    ("Early wight averaging for high LR", []),  # sentence case, a typo: what the user wrote
+])
+def test_garbled_words(text: str, damaged: list[str]) -> None:
+    assert titletext.garbled_words(text) == damaged
 
 
 def test_image_to_data_words_and_boxes() -> None:

@@ -154,7 +154,7 @@ def join_row(seed: Block, blocks: list[Block]) -> Block:
             bx0, by0, bx1, by1 = b.box
             if by0 < y0 - 0.3 * g or (by1 > y1 + 0.3 * g and not _on_baseline(b, [seed, *mates])):
                 continue
-            gap = max(bx0 - x1, x0 - bx1)
+            gap = _row_gap(b, [seed, *mates], (x0, x1))
             if gap > 8 * g or (gap > 4 * g and not _on_baseline(b, [seed, *mates])):
                 continue
             mates.append(b)
@@ -169,6 +169,22 @@ def join_row(seed: Block, blocks: list[Block]) -> Block:
     joined.score = seed.score
     joined.below = next_below(joined, blocks)
     return joined
+
+
+def _row_gap(b: Block, row: list[Block], span: tuple[int, int]) -> int:
+    """Horizontal gap from *b* to the row: the widest gap from one of *b*'s lines to the row's lines level with it.
+
+    A centred title's rows differ in length, so a logo beside its short middle row
+    is far from that row even when the widest row reaches close to the logo; the
+    pieces of a title split by tape are close to their own rows, each of them.
+    """
+    lines = [ln for blk in row for ln in blk.lines]
+    gaps = []
+    for p in b.lines:
+        level = [ln for ln in lines if min(ln.y1, p.y1) - max(ln.y0, p.y0) > 0.5 * min(ln.y1 - ln.y0, p.y1 - p.y0)]
+        gaps.append(min(max(p.x0 - ln.x1, ln.x0 - p.x1) for ln in level) if level
+                    else max(p.x0 - span[1], span[0] - p.x1))
+    return max(gaps)
 
 
 def join_row_each(seeds: list[Block], blocks: list[Block]) -> list[Block]:

@@ -13,7 +13,10 @@ title with logos and body text, so we find the title ourselves, cheaply:
    the winner reads as a sentence (a tagline or headline question), the real
    title is looked for above the author list.  Its candidates are read in that
    same call when nothing lighter sits under the winner (how a tagline looks);
-   otherwise, if needed, in a second call.
+   otherwise, if needed, in a second call;
+4. a winner that reads as no words (an arm, a photo) gives way to the next
+   block, and a reading with words that look cut apart (tape, a finger) is
+   reported as a guess, below the draft's flag threshold.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import numpy as np
 from . import _tesseract, layout
 from .layout import Block, Line
 from .records import TitleReading
-from .titletext import looks_like_authors, reads_as_sentence, reads_as_title
+from .titletext import garbled_words, looks_like_authors, reads_as_sentence, reads_as_title
 
 TARGET_GLYPH = 42.0  # cap height handed to Tesseract (x-height then ~30 px)
 PROBE_GLYPHS = 16  # how much of an author line is read to recognise it (in glyph heights)
@@ -49,17 +52,34 @@ def read_title(poster: np.ndarray, *, timeout: float = 20.0) -> TitleReading:
 
     Returns ``TitleReading("", 0.0, ())`` when nothing title-like is found.
     Raises :class:`~posterocr.exceptions.OcrError` when Tesseract fails or
-    exceeds *timeout* seconds (per call; at most two calls), and
+    exceeds *timeout* seconds (per call; at most two calls, four when the first
+    winner reads as no words), and
     :class:`~posterocr.exceptions.MissingDependency` when it is not installed.
     """
     if poster.ndim not in (2, 3) or poster.shape[0] < 16 or poster.shape[1] < 16:
         return EMPTY
     grey = cv2.cvtColor(poster, cv2.COLOR_RGB2GRAY) if poster.ndim == 3 else poster
     lay = layout.analyse(grey)
+    ranked, body = _rank(lay.blocks, lay.diff)
+    # The winner can be no text at all: an arm across the poster, a photo or a drawing,
+    # whose parts layout analysis takes for a few huge letters. When it reads as no
+    # words the next candidate gets its turn (Tesseract runs again, so only once), as a guess.
+    for attempt in range(2):
+        if not ranked:
+            break
+        reading = _read_ranked(grey, lay, ranked, body, timeout)
+        if reading.text:
+            if attempt:
+                reading = replace(reading, confidence=min(reading.confidence, GUESS_CONFIDENCE))
+            return reading
+        ranked = ranked[1:]
+    return EMPTY
+
+
+def _read_ranked(grey: np.ndarray, lay: layout.Layout, ranked: list[Block], body: float,
+                 timeout: float) -> TitleReading:
+    """The title, with ranked[0] as the winner (EMPTY when it reads as no words)."""
     blocks, k = lay.blocks, lay.k
-    ranked, body = _rank(blocks, lay.diff)
-    if not ranked:
-        return EMPTY
     best = layout.join_row(ranked[0], blocks)
     runner = ranked[1].score if len(ranked) > 1 else 0.0
     # One Tesseract call for the usual layout: the winner and the block right
@@ -589,5 +609,7 @@ def _reading(chosen: Block, runner: float, alternative: str = "", *, guessed: bo
     confidence = conf * margin * support
     if guessed:
         confidence = min(confidence * 0.85, GUESS_CONFIDENCE)
+    if garbled_words(text):  # Tesseract is sure of letters that tape or a finger cut apart
+        confidence = min(confidence, GUESS_CONFIDENCE)
     alts = (alternative,) if alternative and alternative != text else ()
     return TitleReading(text, round(confidence, 3), alts)

@@ -139,3 +139,44 @@ def looks_like_authors(text: str, *, strict: bool = False) -> bool:
     # (The last name may be cut short when only the start of the line was read.)
     return all((2 if i < len(segs) - 1 else 1) <= len(sg.split()) <= 4
                and all(wd[0].isupper() or wd in _PARTICLES for wd in sg.split()) for i, sg in enumerate(segs))
+
+
+# Words a title case may leave lower-case besides _MINOR (APA's short function words, name particles).
+_LOWER_OK = _MINOR | {"if", "so", "yet", "off", "up", "out", "than", "not", "et", "al", "de", "la", "van", "von", "der"}
+_JUNK = re.compile(r"[\[\]{}<>=_|~^*\\]")
+
+
+def _ordinal(n: int) -> str:
+    return "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+
+
+def garbled_words(text: str) -> list[str]:
+    """The words of an OCR'd title that look damaged rather than written.
+
+    Tape, a finger or glare over part of a title leaves pieces Tesseract reads
+    with fair confidence: "2epresentations", "Preferenc)ata", "[4", "=", or a
+    word that lost its capital in a title-cased title ("icture"). A title
+    holding one is worth a second look. Names that are written that way are
+    not counted: camelCase brands (fastText), "n-gram", "word2vec", ordinals.
+    """
+    tokens = text.split()
+    words = [t.strip(":?!,.;()\"'") for t in tokens]
+    content = [w for w in words if w[:1].isalpha() and w.lower() not in _LOWER_OK]
+    title_cased = len(content) >= 3 and sum(w[0].isupper() for w in content) >= 0.75 * len(content)
+    unbalanced = text.count("(") != text.count(")")
+    bad = []
+    for i, (token, word) in enumerate(zip(tokens, words)):
+        brand = (any(c.isupper() for c in word[1:]) or any(c.isdigit() or c == "." for c in word)
+                 or re.match(r"[a-z]{1,2}-", word))
+        number = re.fullmatch(r"(\d+)([a-z]{2,})", word.split("-")[0])
+        if (
+            (not any(c.isalnum() for c in token) and token not in ("-", "&", "+", "/"))
+            or _JUNK.search(token)
+            or (number and number.group(2) != _ordinal(int(number.group(1))))  # "10ry", "2st"
+            or re.search(r"\w[()]\w", token) or (unbalanced and ")" in token and "(" not in token)
+            or "!" in token.rstrip("!") or (token.endswith("!") and i < len(tokens) - 1)
+            or (title_cased and word[:1].islower() and len(word) >= 2 and word.lower() not in _LOWER_OK
+                and not brand and not token.endswith(":") and (i == 0 or not tokens[i - 1].endswith(":")))
+        ):
+            bad.append(token)
+    return bad

@@ -43,6 +43,7 @@ _WORK_SLACK = 1.1
 _ORIENTATION_TAG = 0x0112
 
 
+_in_pool_worker = False  # set by limit_worker_resources
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters
 _MMAP_THRESHOLD = 4 << 20
 _TRIM_THRESHOLD = 64 << 20
@@ -62,11 +63,13 @@ def limit_worker_resources() -> None:
       heap back in cost ~25 ms per photo. It is trimmed where it pays off
       instead, see :func:`release_memory` (peak RSS measured the same).
     """
+    global _in_pool_worker
     cv2.setNumThreads(1)
     if pillow_heif is not None:
         pillow_heif.options.DECODE_THREADS = 1
     if not sys.platform.startswith("linux"):
         return
+    _in_pool_worker = True
     try:
         libc = ctypes.CDLL(None)
         libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
@@ -83,8 +86,10 @@ def release_memory() -> None:
     kept ~45 MB more RSS between photos than after importing. That memory
     is reused by the next photo either way; returning it lowers the sum of
     the workers' memory while one of them is at its peak and another is not.
+    A no-op outside a pool worker (-j 1): there the faults of taking the
+    pages back cost ~25 ms per photo for no other process's benefit.
     """
-    if not sys.platform.startswith("linux"):
+    if not _in_pool_worker:
         return
     try:
         ctypes.CDLL(None).malloc_trim(0)

@@ -44,7 +44,7 @@ from .crops import load_crop
 from .detect import warp_poster
 from .draft import write_atomic
 from .exceptions import OutputError, PhotoError
-from .load import MAX_PIXELS, WORK_PIXELS, file_sha256, load_working
+from .load import MAX_PIXELS, WORK_PIXELS, file_sha256, load_working, release_memory
 from .records import Corners
 from .workers import pool as workers_pool
 
@@ -382,6 +382,13 @@ def _write_original(source: Path, image: np.ndarray | None, base: str, out_dir: 
     return f"originals/{base}.jpg", len(data)
 
 
+def _make_images_in_worker(job: ImageJob) -> tuple[PosterImages, str | None, bool]:
+    try:
+        return make_images(job)
+    finally:
+        release_memory()  # the worker's freed heap goes back to the OS between posters, as in extract
+
+
 def run_jobs(jobs: list[ImageJob],
              workers: int) -> Iterator[tuple[int, tuple[PosterImages, str | None, bool] | PhotoError]]:
     """(index into *jobs*, result or the PhotoError it raised), in completion order.
@@ -399,7 +406,7 @@ def run_jobs(jobs: list[ImageJob],
         return
     pool = workers_pool(min(workers, len(jobs)), preload=[__name__])
     try:
-        futures = {pool.submit(make_images, job): i for i, job in enumerate(jobs)}
+        futures = {pool.submit(_make_images_in_worker, job): i for i, job in enumerate(jobs)}
         for future in as_completed(futures):
             try:
                 yield futures[future], future.result()

@@ -60,7 +60,7 @@ def limit_worker_resources() -> None:
       fragments, so a worker's RSS creeps up photo after photo.
     * The heap is not shrunk on every free: fixing the mmap threshold also
       fixes glibc's trim threshold at 128 kB, and shrinking and faulting the
-      heap back in cost ~25 ms per photo. It is trimmed where it pays off
+      heap back in cost 15-25 ms per photo. It is trimmed where it pays off
       instead, see :func:`release_memory` (peak RSS measured the same).
     """
     global _in_pool_worker

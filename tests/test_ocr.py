@@ -407,7 +407,7 @@ def test_components_fall_back_to_32_bit_labels() -> None:
     # Fine noise can hold more components than 16-bit labels number.
     mask = np.zeros((1024, 1024), np.uint8)
     mask[::2, ::2] = 255  # 262,144 isolated pixels
-    count, labels, stats = layout._components(mask)
+    count, labels, stats = layout.components(mask)
     assert count == 262_145 and labels.max() == 262_144 and stats[1:, 4].max() == 1
 
 

@@ -14,7 +14,8 @@ copy of the perspective-corrected poster:
 
 API: :func:`analyse` (grey poster -> :class:`Layout`), and the block
 geometry helpers ocr.py ranks with: :func:`next_below`, :func:`join_row`, :func:`join_row_each`,
-:func:`contrast`, :func:`reach`.
+:func:`contrast`, :func:`reach`;
+and :func:`components`, the connected-region labelling links.py shares.
 """
 
 from __future__ import annotations
@@ -296,7 +297,9 @@ def _tight(signed: np.ndarray) -> np.ndarray:
     return (mag > np.maximum(peak >> 1, CONTRAST)).view(np.uint8)
 
 
-def _components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+def components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """(count, labels, stats) of *mask*'s 8-connected regions, as cv2.connectedComponentsWithStats gives
+    them (labels may be uint16)."""
     # Spaghetti with 16-bit labels: the same labels and stats as Grana's algorithm with 32-bit ones (both
     # number components in the raster order of 2x2 blocks), in ~40 % of its time here (OpenCV 5, 1 thread);
     # the stats pass, not the labelling, is most of the cost.  A mask with more components than 16 bits
@@ -354,7 +357,7 @@ def _raw_lines(mask: np.ndarray, light: bool, blobs: list[tuple[int, int, int, i
     column) that holds all of its ink; lines are in image coordinates.
     """
     h, w = mask.shape if shape is None else shape
-    count, labels, stats = _components(mask)
+    count, labels, stats = components(mask)
     if count <= 1:
         return []
     oy, ox = origin
@@ -428,7 +431,7 @@ def _lines_in_class(hmap: np.ndarray, stats: np.ndarray, sel: np.ndarray, size: 
     m = cv2.inRange(hmap[y0:y1:r, c0 * r:c1 * r:r], int(np.ceil(size / 1.5)), int(size * 1.5))
     # Bridge letter and word gaps (about half a glyph) but not column gaps.
     m = cv2.morphologyEx(m, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, 1)))
-    n, lab2, st2 = _components(m)
+    n, lab2, st2 = components(m)
     st2[:, 0] += c0
     st2 = st2 * r
     # Which line each glyph fell into: the label under its centre -- or, for

@@ -155,9 +155,9 @@ def _tagline_cands(blocks: list[Block], best: Block, below: Block | None, body: 
     chain = [below, below.below if below is not None and not _title_under(below, best) else None]
     cands = [c for c in chain if c is not None and _title_under(c, best)][:1]
     cands += [o for o in _author_backed(blocks, best, body)[:2] if not any(_same_row(o, c) for c in cands)]
-    for foot in _footer_titles(blocks, best, h):
-        if not any(_same_row(foot, c) for c in cands):
-            cands.append(foot)
+    foot = _footer_title(blocks, best, h)
+    if foot is not None and not any(_same_row(foot, c) for c in cands):
+        cands.append(foot)
     return cands
 
 
@@ -245,7 +245,7 @@ def _same_row(a: Block, b: Block) -> bool:
     return min(a.box[3], b.box[3]) - max(a.box[1], b.box[1]) > 0.5 * min(a.box[3] - a.box[1], b.box[3] - b.box[1])
 
 
-def _footer_titles(blocks: list[Block], headline: Block, h: int) -> list[Block]:
+def _footer_title(blocks: list[Block], headline: Block, h: int) -> Block | None:
     """The biggest bold line in the bottom fifth of the page: where posters that
     lead with a question print the paper title, in a footer band with the authors.
 
@@ -259,12 +259,12 @@ def _footer_titles(blocks: list[Block], headline: Block, h: int) -> list[Block]:
     # A title runs to a dozen letters; a logo ("BPR Lab") does not.
     found = [row for row in layout.join_row_each(seeds, blocks) if _glyph_count(row) >= 12]
     if not found:
-        return []
+        return None
     # The biggest, in bold: under blur the author line beneath can measure as
     # large as the title and run wider, but it is set lighter (as _has_author_geometry
     # assumes).  Weight only counts when clearly lighter: it is a noisy measure.
     bold = max(b.weight for b in found)
-    return [max(found, key=lambda b: b.glyph * (b.box[2] - b.box[0]) * min(1.0, b.weight / (0.8 * bold)))]
+    return max(found, key=lambda b: b.glyph * (b.box[2] - b.box[0]) * min(1.0, b.weight / (0.8 * bold)))
 
 
 def _rank(blocks: list[Block], diff: np.ndarray) -> tuple[list[Block], float]:

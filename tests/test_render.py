@@ -188,6 +188,41 @@ def test_render_images_have_no_metadata_and_are_web_sized(project: Path) -> None
     assert report.output_bytes == sum(p.stat().st_size for p in out.rglob("*") if p.is_file() and p.name[0] != ".")
 
 
+def test_phone_colour_profiles_are_converted_to_srgb(project: Path) -> None:
+    """iPhones store Display P3 numbers and a profile saying so; the page's images must show the same colours."""
+    from synth.icc import display_p3_profile, srgb_to_display_p3
+
+    img = project / "img"
+    quad1 = [(150, 200), (1800, 260), (1760, 2400), (120, 2350)]  # the fixture's photos, re-saved in P3
+    p3 = Image.fromarray(srgb_to_display_p3(np.asarray(poster_photo((2000, 2600), quad1))))
+    p3.transpose(Image.Transpose.ROTATE_90).save(img / "IMG_1.jpg", exif=exif_with_gps(6), quality=90,
+                                                 icc_profile=display_p3_profile())
+    quad2 = [(40, 30), (560, 50), (580, 420), (20, 400)]
+    heic = Image.fromarray(srgb_to_display_p3(np.asarray(poster_photo((640, 480), quad2))))
+    heic.save(img / "IMG_2.HEIC", quality=90, icc_profile=display_p3_profile())
+    stored = p3.getpixel((600, 1300))
+    # The numbers in the file are not sRGB's: shown as they are, the red is a duller orange-red.
+    assert max(abs(a - b) for a, b in zip(stored, RED)) > 20, stored
+
+    report = render(project / "posters.yaml", project / "output")
+    assert report.rendered == 2
+    for name in ("IMG_1.jpg.jpg", "IMG_2.HEIC.jpg"):
+        assert_no_metadata(project / "output" / "img" / name)
+        with Image.open(project / "output" / "img" / name) as im:
+            rgb, (w, h) = im.convert("RGB"), im.size
+            left, right = rgb.getpixel((int(0.25 * w), h // 2)), rgb.getpixel((int(0.75 * w), h // 2))
+        assert all(abs(a - b) < 8 for a, b in zip(left, RED)), (name, left)
+        assert all(abs(a - b) < 8 for a, b in zip(right, BLUE)), (name, right)
+
+    # A profile that cannot be read is no reason to fail: the pixels are published as they are.
+    p3.transpose(Image.Transpose.ROTATE_90).save(img / "IMG_1.jpg", exif=exif_with_gps(6), quality=90,
+                                                 icc_profile=b"not a profile" * 20)
+    assert render(project / "posters.yaml", project / "output").rendered == 2
+    with Image.open(project / "output" / "img" / "IMG_1.jpg.jpg") as im:
+        left = im.convert("RGB").getpixel((int(0.25 * im.size[0]), im.size[1] // 2))
+    assert all(abs(a - b) < 8 for a, b in zip(left, stored)), left
+
+
 def test_size_plan_never_upscales() -> None:
     three = ImageSettings(widths=(640, 1280, 2048))
     assert plan_sides(5000, three) == (1280, [(640, 640), (2048, 2048)])

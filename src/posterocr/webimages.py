@@ -34,11 +34,12 @@ import json
 from collections.abc import Iterator
 from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageCms
 
 from .crops import load_crop
 from .detect import warp_poster
@@ -50,7 +51,7 @@ from .workers import pool as workers_pool
 
 MANIFEST = ".manifest.json"
 # Bump when the pixels or file layout for the same inputs change, so old outputs are re-made.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: colours converted to sRGB
 LARGER_IF = 1.2  # a larger variant must add at least 20 % over the main image to be worth its bytes
 
 
@@ -154,6 +155,40 @@ def _photo_exif(source: Path) -> bytes:
             return exif.tobytes()
     except (OSError, ValueError, SyntaxError, KeyError):
         return b""  # unreadable metadata: publish without it rather than fail
+
+
+def srgb_converter(source: Path) -> ImageCms.ImageCmsTransform | None:
+    """The conversion of the photo's pixels to sRGB, or None when they are sRGB already (or untagged).
+
+    Phones tag their photos with a colour profile (iPhones since the 7: Display
+    P3). Published images carry no metadata, and a browser shows untagged
+    pixels as sRGB, so P3 numbers shown as they are look dull: reds and greens
+    lose their punch. Converting keeps the colours without keeping the profile.
+    """
+    try:
+        with Image.open(source) as im:  # reads the header only
+            icc = im.info.get("icc_profile")
+    except (OSError, ValueError, SyntaxError):
+        return None  # the photo path reports an unreadable photo
+    return _srgb_transform(icc) if icc else None
+
+
+@lru_cache(maxsize=8)  # a folder's photos share one or two profiles
+def _srgb_transform(icc: bytes) -> ImageCms.ImageCmsTransform | None:
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        if ImageCms.getProfileDescription(profile).strip().lower().startswith("srgb"):
+            return None
+        return ImageCms.buildTransform(profile, ImageCms.createProfile("sRGB"), "RGB", "RGB",
+                                       renderingIntent=ImageCms.Intent.PERCEPTUAL)
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return None  # a broken or non-RGB profile: publish the pixels as they are rather than fail
+
+
+def to_srgb(image: np.ndarray, transform: ImageCms.ImageCmsTransform | None) -> np.ndarray:
+    if transform is None:
+        return image
+    return np.asarray(ImageCms.applyTransform(Image.fromarray(np.ascontiguousarray(image), "RGB"), transform))
 
 
 def encode(image: np.ndarray, fmt: str, quality: int, exif: bytes = b"") -> bytes:
@@ -333,11 +368,13 @@ def make_images(job: ImageJob) -> tuple[PosterImages, str | None, bool]:
             raise PhotoError(f"{source}: cannot straighten with corners {corners}; "
                              "fix corners in the draft") from None
         if settings.include_originals:
-            original, original_bytes = _write_original(source, image, base, out_dir, settings)
+            original, original_bytes = _write_original(source, to_srgb(image, srgb_converter(source)), base,
+                                                       out_dir, settings)
         del image, working  # one decoded photo in memory at a time
     elif settings.include_originals:  # keep_exif: the photo's own bytes, no decoding needed
         original, original_bytes = _write_original(source, None, base, out_dir, settings)
     exif = _photo_exif(source) if settings.keep_exif else b""
+    srgb = srgb_converter(source)
     main_side, others = plan_sides(min(max(warped.shape[:2]), biggest), settings)
     jobs = sorted([(main_side, base)] + [(side, f"{base}-{nominal}") for nominal, side in others])
     jpeg: list[Variant] = []
@@ -345,7 +382,7 @@ def make_images(job: ImageJob) -> tuple[PosterImages, str | None, bool]:
     main: Variant | None = None
     # Largest first, each area-downscaled from the one warped crop.
     for side, stem in reversed(jobs):
-        pixels = _resize(warped, side)
+        pixels = to_srgb(_resize(warped, side), srgb)  # converting after resizing: fewer pixels
         h, w = pixels.shape[:2]
         quality = settings.quality_for(side)
         data = encode(pixels, "JPEG", quality, exif)

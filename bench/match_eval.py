@@ -125,8 +125,9 @@ def evaluate_matching(rows: list[dict], n_papers: int, near: int, verbose: bool)
             t = make_lists._near_duplicate(rng, r["sample"]["title"])
             if normalise(t) not in posters:
                 looks.append(Paper(t, tuple(make_lists.make_authors(rng)), "", "look-alike"))
-    true_papers = {normalise(r["sample"]["title"]): Paper(r["sample"]["title"], tuple(r["sample"]["authors"].split(", ")),
-                                                          "", "poster") for r in rows}
+    true_papers = {normalise(r["sample"]["title"]):
+                   Paper(r["sample"]["title"], tuple(r["sample"]["authors"].split(", ")), "", "poster")
+                   for r in rows}
     t0 = time.perf_counter()
     idx_in = match.PaperIndex(base + looks + list(true_papers.values()))
     build = time.perf_counter() - t0
@@ -180,8 +181,8 @@ def evaluate_qr(rows: list[dict]) -> None:
             counts["poster"] += url in r["qr_poster"]
             counts["either"] += url in found
     c = counts
-    print(f"QR codes {c['codes']}: decoded from photo {c['photo']}, corrected poster {c['poster']}, either {c['either']}; "
-          f"links not on the poster {c['extra']}")
+    print(f"QR codes {c['codes']}: decoded from photo {c['photo']}, corrected poster {c['poster']}, "
+          f"either {c['either']}; links not on the poster {c['extra']}")
 
 
 def evaluate_cost(rows: list[dict]) -> None:
@@ -192,7 +193,8 @@ def evaluate_cost(rows: list[dict]) -> None:
     extra = sec["ocr_lines"] + qr
     print("CPU s per photo (mean / max): " + ", ".join(f"{k} {v.mean():.2f}/{v.max():.2f}" for k, v in sec.items()))
     print(f"  plain extract {plain.mean():.2f} s; --papers adds {extra.mean():.2f} s "
-          f"(ocr_lines {sec['ocr_lines'].mean():.2f}, qr {qr.mean():.2f}) -> {(plain + extra).mean() / plain.mean():.2f}x")
+          f"(ocr_lines {sec['ocr_lines'].mean():.2f}, qr {qr.mean():.2f}) "
+          f"-> {(plain + extra).mean() / plain.mean():.2f}x")
 
 
 def main() -> None:

@@ -135,7 +135,8 @@ def _sleeve(layer: _Layer, rng: random.Random) -> None:
     inside = (dist < reach[:, None]) & (ys[:, None] >= start)
     mask[inside] = 255
     folds = 0.85 + 0.15 * np.sin(ys[:, None] / layer.h * rng.uniform(15, 30) + dist / width * 2)
-    layer.paint(mask, rng.choice(CLOTH), (_rounded_shade(mask, width * 0.5, (0.0, -0.5), rng) * folds).astype(np.float32))
+    layer.paint(mask, rng.choice(CLOTH),
+                (_rounded_shade(mask, width * 0.5, (0.0, -0.5), rng) * folds).astype(np.float32))
 
 
 def people(canvas: np.ndarray, rng: random.Random, nrng: np.random.Generator, quad: np.ndarray) -> list[str]:

@@ -66,7 +66,9 @@ def _pose(rng: random.Random, pw: int, ph: int, w: int, h: int, hard: bool) -> t
     # Poster in its own plane, height 1; camera focal ~0.6 of the diagonal (26 mm equivalent).
     asp = pw / ph
     pts = np.array([[-asp / 2, -0.5, 0], [asp / 2, -0.5, 0], [asp / 2, 0.5, 0], [-asp / 2, 0.5, 0]])
-    cy, sy, cp, sp, cr, sr = math.cos(yaw), math.sin(yaw), math.cos(pitch), math.sin(pitch), math.cos(roll), math.sin(roll)
+    cy, sy = math.cos(yaw), math.sin(yaw)
+    cp, sp = math.cos(pitch), math.sin(pitch)
+    cr, sr = math.cos(roll), math.sin(roll)
     ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
     rx = np.array([[1, 0, 0], [0, cp, -sp], [0, sp, cp]])
     rz = np.array([[cr, -sr, 0], [sr, cr, 0], [0, 0, 1]])
@@ -230,7 +232,8 @@ def _tape(canvas: np.ndarray, rng: random.Random, nrng: np.random.Generator, hom
     if style == "edges" or rng.random() < 0.35:
         for _ in range(rng.randint(2, 4)):
             t = rng.uniform(0.15, 0.85)
-            cx, cy, ang = rng.choice([(t, 0.0, math.pi / 2), (1.0, t * ph, 0.0), (t, ph, math.pi / 2), (0.0, t * ph, 0.0)])
+            cx, cy, ang = rng.choice([(t, 0.0, math.pi / 2), (1.0, t * ph, 0.0),
+                                      (t, ph, math.pi / 2), (0.0, t * ph, 0.0)])
             ang += math.radians(rng.uniform(-8, 8))
             poly = _tape_polygon(rng, cx, cy, ang, width * rng.uniform(2.0, 3.5), width)
             _fill_poly(canvas, _plane_point(hom_plane, poly), colour, opacity, nrng, 0.035)

@@ -181,9 +181,11 @@ def random_spec(rng: random.Random, *, hard: bool = False, width: int = 3600) ->
         title_lines=title_lines, title_size=title_size, bold_font=bold, body_font=body,
         authors=words.author_names(rng, n_auth), author_affils=[rng.randint(1, n_aff) for _ in range(n_auth)],
         affiliations=affiliations, layout=layout, variant=variant, headline_lines=headline_lines,
-        headline_size=headline_size, paper=rng.choice([(255, 255, 255), (250, 250, 248), (244, 244, 242), (238, 240, 243)]),
+        headline_size=headline_size,
+        paper=rng.choice([(255, 255, 255), (250, 250, 248), (244, 244, 242), (238, 240, 243)]),
         dark=rng.choice(DARK_COLOURS), accent=rng.choice(ACCENTS), ppi=ppi, columns=rng.choice([2, 3, 3, 4]),
-        logos=logos, qr=qr, logo_side=logo_side, left_badges=left_badges, right_badges=right_badges, title_box=box, phenomena=phenomena,
+        logos=logos, qr=qr, logo_side=logo_side, left_badges=left_badges, right_badges=right_badges, title_box=box,
+        phenomena=phenomena,
     )
     # Tagged after the fact, so the random stream (and every existing set) stays the same.
     if spec.paper != (255, 255, 255):
@@ -301,7 +303,8 @@ class _Painter:
                         y += self.body_size * 1.3
                 elif kind < 0.65:
                     for _ in range(rng.randint(2, 4)):
-                        for i, line in enumerate(_wrap(words.sentence(rng, 5, 12), body, x1 - x0 - self.body_size * 1.5)):
+                        lines = _wrap(words.sentence(rng, 5, 12), body, x1 - x0 - self.body_size * 1.5)
+                        for i, line in enumerate(lines):
                             if y > y1 - self.body_size * 1.3:
                                 return
                             if i == 0:
@@ -386,7 +389,8 @@ def render_poster(spec: PosterSpec) -> Image.Image:
         # Footer: conference name and a URL in small type.
         fy = h - int(spec.ppi * 0.9)
         p.draw.rectangle([0 if split == w else split, fy, w, h], fill=spec.accent)
-        p.draw.text((split + m if split != w else m, fy + spec.ppi * 0.2), f"{p.rng.choice(words.CONFERENCES)} 2025  ·  "
+        p.draw.text((split + m if split != w else m, fy + spec.ppi * 0.2),
+                    f"{p.rng.choice(words.CONFERENCES)} 2025  ·  "
                     f"github.com/{p.rng.choice(words.LAST_NAMES).lower()}/{p.rng.choice(words.BRANDS).lower()}",
                     font=font(spec.body_font, int(spec.ppi * 0.45)), fill=white)
         if spec.layout == "dark_left_half":

@@ -29,8 +29,10 @@ def paper(arr: np.ndarray, rng: random.Random, nrng: np.random.Generator,
         # A bent edge faces the light differently: brighter or darker in a strip along it.
         top, right, bottom, left = (c / max(abs(c) for c in curl) if any(curl) else 0 for c in curl)
         decay = 0.03
-        gain += 0.05 * (top * np.sin(np.pi * s) * np.exp(-t / decay) + bottom * np.sin(np.pi * s) * np.exp(-(1 - t) / decay)
-                        + left * np.sin(np.pi * t) * np.exp(-s / decay) + right * np.sin(np.pi * t) * np.exp(-(1 - s) / decay))
+        gain += 0.05 * (top * np.sin(np.pi * s) * np.exp(-t / decay)
+                        + bottom * np.sin(np.pi * s) * np.exp(-(1 - t) / decay)
+                        + left * np.sin(np.pi * t) * np.exp(-s / decay)
+                        + right * np.sin(np.pi * t) * np.exp(-(1 - s) / decay))
     if rng.random() < 0.15:
         # Fabric / folded posters: crease lines at halves or thirds, dark on one side, light on the other.
         for frac in rng.choice([[0.5], [1 / 3, 2 / 3], [0.25, 0.5, 0.75]]):
@@ -38,7 +40,8 @@ def paper(arr: np.ndarray, rng: random.Random, nrng: np.random.Generator,
             vertical = rng.random() < 0.5
             d = (s if vertical else t) - pos
             width = rng.uniform(0.002, 0.006)
-            gain += rng.uniform(0.04, 0.09) * np.tanh(d / width) * np.exp(-np.abs(d) / (width * 4)) - 0.04 * np.exp(-(d / width) ** 2)
+            gain += (rng.uniform(0.04, 0.09) * np.tanh(d / width) * np.exp(-np.abs(d) / (width * 4))
+                     - 0.04 * np.exp(-(d / width) ** 2))
         tags.append("creases")
     full = cv2.resize(gain.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
     out = arr.astype(np.float32) * full[..., None]

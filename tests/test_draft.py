@@ -244,6 +244,20 @@ def test_missing_draft_is_an_error_for_load_only(folder: Path) -> None:
     assert isinstance(load_or_new_draft(folder / "posters.yaml"), Draft)
 
 
+def test_unreadable_drafts_give_one_line_naming_the_file_and_the_fix(folder: Path) -> None:
+    path = folder / "posters.yaml"
+    latin1 = "page:\n  title: Caf\xe9 notes\nposters: []\n".encode("latin-1")
+    path.write_bytes(latin1)
+    for load in (load_draft, load_or_new_draft):
+        with pytest.raises(DraftError) as info:
+            load(path)
+        assert str(info.value) == (f"{path}:2: not UTF-8 text (byte 0xe9); re-save the draft as UTF-8 "
+                                   "(the draft was not changed)")
+    assert path.read_bytes() == latin1
+    with pytest.raises(DraftError, match=r"img: is a folder, not a draft; give the draft file itself$"):
+        load_draft(folder / "img")
+
+
 def test_atomic_save_keeps_mode_and_leaves_no_temp_files(folder: Path) -> None:
     _, path = extract(folder, [result("img/IMG_1.HEIC", "One")])
     os.chmod(path, 0o640)
@@ -303,7 +317,8 @@ def test_comments_attached_to_refreshed_values_survive(folder: Path) -> None:
 
 
 def test_renamed_photo_keeps_its_entry(folder: Path) -> None:
-    _, path = extract(folder, [result("img/IMG_1.HEIC", "One", sha="1" * 64), result("img/IMG_2.jpg", "Two", sha="2" * 64)])
+    _, path = extract(folder, [result("img/IMG_1.HEIC", "One", sha="1" * 64),
+                               result("img/IMG_2.jpg", "Two", sha="2" * 64)])
     text = path.read_text().replace('comment: ""', "comment: |\n      my note on one", 1)
     text = text.replace('caption: "One"', "caption: Mine  # typed", 1)
     path.write_text(text)
@@ -322,7 +337,8 @@ def test_renamed_photo_keeps_its_entry(folder: Path) -> None:
     assert draft.data["posters"][0]["measured"]["renamed_from"] == "img/IMG_1.HEIC"
     assert second.photo == "img/IMG_2.jpg"
     # Running again changes nothing.
-    extract(folder, [result("img/Poster one.heic", "One again", sha="1" * 64), result("img/IMG_2.jpg", "Two", sha="2" * 64)])
+    extract(folder, [result("img/Poster one.heic", "One again", sha="1" * 64),
+                     result("img/IMG_2.jpg", "Two", sha="2" * 64)])
     assert path.read_text() == after
 
 
@@ -337,7 +353,8 @@ def test_rename_with_two_copies_pairs_by_file_name(folder: Path) -> None:
 
 
 def test_deleted_photo_is_flagged_and_says_what_to_do(folder: Path) -> None:
-    _, path = extract(folder, [result("img/IMG_1.HEIC", "One", sha="1" * 64), result("img/IMG_2.jpg", "Two", sha="2" * 64)])
+    _, path = extract(folder, [result("img/IMG_1.HEIC", "One", sha="1" * 64),
+                               result("img/IMG_2.jpg", "Two", sha="2" * 64)])
     (folder / "img" / "IMG_1.HEIC").unlink()
     report, _ = extract(folder, [result("img/IMG_2.jpg", "Two", sha="2" * 64)])
     expected = "photo file is gone: img/IMG_1.HEIC; restore it, or delete this entry / set skip: true"
@@ -353,7 +370,8 @@ def test_deleted_photo_is_flagged_and_says_what_to_do(folder: Path) -> None:
 
 def test_partial_run_leaves_unreached_photos_alone(folder: Path) -> None:
     """An interrupted extract merges what it read; the photos it did not reach keep their entries as they were."""
-    _, path = extract(folder, [result("img/IMG_1.HEIC", "One", sha="1" * 64), result("img/IMG_2.jpg", "Two", sha="2" * 64)])
+    _, path = extract(folder, [result("img/IMG_1.HEIC", "One", sha="1" * 64),
+                               result("img/IMG_2.jpg", "Two", sha="2" * 64)])
     before = load_draft(path).posters()[1]
     report, _ = extract(folder, [result("img/IMG_1.HEIC", "One changed", sha="1" * 64)])
     assert (report.updated, report.missing, report.failed) == (1, 0, 0)
@@ -678,7 +696,8 @@ def test_user_spacing_next_to_a_refreshed_line_is_kept(folder: Path) -> None:
     """Found by the merge property: re-spacing "skip:" right under a "corners:" that a re-extract
     refreshes made the two lines one conflict, and posterocr's layout won for both."""
     _, path = extract(folder, [result("img/IMG_1.HEIC", "One")])
-    text = path.read_text().replace("    corners: [[100", "    corners:  [[100", 1).replace("skip: false", "skip:  false")
+    text = path.read_text().replace("    corners: [[100", "    corners:  [[100", 1)
+    text = text.replace("skip: false", "skip:  false")
     path.write_text(text)
     extract(folder, [result("img/IMG_1.HEIC", "One", quad=QUAD_B)])
     after = path.read_text()

@@ -67,7 +67,8 @@ def test_extract_edit_reextract_render(workdir, capsys: pytest.CaptureFixture[st
     with (root / "posters.yaml").open("w", encoding="utf-8") as f:
         yaml.dump(draft, f)
     text = (root / "posters.yaml").read_text(encoding="utf-8")
-    (root / "posters.yaml").write_text(text.replace("posters:\n", "posters:  # reviewed on the train\n", 1), encoding="utf-8")
+    (root / "posters.yaml").write_text(text.replace("posters:\n", "posters:  # reviewed on the train\n", 1),
+                                       encoding="utf-8")
 
     shutil.copy2(held_back["path"], root / "img")
     assert main(["extract", "img", "-j", "1"]) == 0
@@ -157,7 +158,7 @@ def test_render_with_a_deleted_photo_warns_or_fails_when_strict(workdir) -> None
 
 
 def test_same_stem_non_ascii_paths_and_a_draft_elsewhere(tmp_path: Path, photo_set, monkeypatch) -> None:
-    """IMG_1.HEIC and IMG_1.jpg side by side, in a folder with a space and non-ASCII letters; draft in another folder."""
+    """IMG_1.HEIC and IMG_1.jpg side by side, in a folder with a space and non-ASCII letters; the draft elsewhere."""
     import pillow_heif
 
     _, samples = photo_set("e2e", 7, seed=20241007, size=(1512, 2016), heic_every=3)

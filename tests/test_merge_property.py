@@ -38,7 +38,8 @@ from ruamel.yaml.scalarstring import (
     SingleQuotedScalarString,
 )
 
-from posterocr.draft import auto_subtitle, caption_from_title, is_auto_subtitle, load_draft, load_or_new_draft, save_draft
+from posterocr.draft import (auto_subtitle, caption_from_title, is_auto_subtitle, load_draft, load_or_new_draft,
+                             save_draft)
 from posterocr.records import Detection, PaperMatch, PhotoResult, TitleReading
 
 EXAMPLES = {"dev": 30, "quick": 100}.get(os.environ.get("HYPOTHESIS_PROFILE", ""), 500)

@@ -132,7 +132,8 @@ def test_author_strings_in_other_separators(tmp_path: Path) -> None:
     ("open.bib", "@article{key1,\n title = {Unclosed {brace},\n}\n", "key1"),
     ("garbage.bib", "@article{key2,\n title = {A},\n 12 oops\n}\n", "expected 'name = value'"),
     ("untitled.bib", "@misc{k, author = {A B}}\n", "no paper with a title"),
-    ("latin1.csv", "title\nM\xfcller's Paper\n", "not UTF-8"),
+    # Line and byte point at the culprit: 0xfc is a Latin-1 "ü".
+    ("latin1.csv", "title\nM\xfcller's Paper\n", "2: not UTF-8 text (byte 0xfc); re-save the paper list as UTF-8"),
 ])
 def test_bad_files_raise_one_line_errors_naming_the_file(tmp_path: Path, name: str, content: str,
                                                          problem: str) -> None:
@@ -141,16 +142,22 @@ def test_bad_files_raise_one_line_errors_naming_the_file(tmp_path: Path, name: s
     with pytest.raises(PaperListError) as info:
         load_papers(path)
     message = str(info.value)
-    assert message.startswith(f"{path}: ") and problem in message
+    assert message.startswith(f"{path}:") and problem in message
     assert "\n" not in message
     assert isinstance(info.value, PosterocrError)
 
 
 def test_missing_file_and_folder(tmp_path: Path) -> None:
-    with pytest.raises(PaperListError, match="no such file"):
+    with pytest.raises(PaperListError, match=r"nope\.json: no such paper list; check the --papers path$"):
         load_papers(tmp_path / "nope.json")
-    with pytest.raises(PaperListError, match="is a folder"):
+    with pytest.raises(PaperListError, match="is a folder, not a paper list; give the paper list file itself$"):
         load_papers(tmp_path)
+
+
+def test_byte_order_mark_is_not_part_of_the_first_column(tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"  # Excel's "CSV UTF-8" starts with a BOM
+    path.write_bytes("title,authors\nA Study,Ann Lee\n".encode("utf-8-sig"))
+    assert [(p.title, p.authors) for p in load_papers(path).papers] == [("A Study", ("Ann Lee",))]
 
 
 @pytest.mark.parametrize("latex, text", [

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import links
+from . import links, yamlio
 from .exceptions import PosterocrError
 
 
@@ -62,7 +62,8 @@ def normalise(text: str) -> str:
 def load_papers(path: Path) -> PaperList:
     """Read one paper list; the format is chosen by extension, else by content."""
     path = Path(path)
-    text = _read_text(path)
+    text, _ = yamlio.read_text(path, what="paper list", missing="check the --papers path", unchanged="",
+                               error=PaperListError)
     fmt = _detect_format(path, text)
     if fmt == "json":
         papers, warnings = _from_json(path, text)
@@ -95,22 +96,6 @@ def load_many(paths: Iterable[Path]) -> PaperList:
                 link = min((x for x in (old.link, paper.link) if x), key=links.link_rank, default="")
                 by_key[key] = Paper(old.title, old.authors or paper.authors, link, old.source)
     return PaperList(tuple(by_key.values()), tuple(warnings))
-
-
-def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise PaperListError(f"{path}: no such file; check the --papers path") from None
-    except IsADirectoryError:
-        raise PaperListError(f"{path}: is a folder; give the paper list file itself") from None
-    except OSError as exc:
-        raise PaperListError(f"{path}: cannot read it ({exc.strerror or exc})") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise PaperListError(f"{path}: not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start}); "
-                             "re-save it as UTF-8") from None
 
 
 def _detect_format(path: Path, text: str) -> str:

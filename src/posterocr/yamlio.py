@@ -35,7 +35,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from .exceptions import DraftError, OutputError
+from .exceptions import DraftError, OutputError, PosterocrError
 
 NOT_CHANGED = "fix the YAML (the draft was not changed)"
 
@@ -145,22 +145,30 @@ def parse(text: str, path: Path | str) -> Any:
         raise DraftError(f"{path}: nested too deeply to read; {NOT_CHANGED}") from None
 
 
-def read_text(path: Path) -> tuple[str, bool]:
-    """(text, had a byte-order mark); DraftError naming the file if it cannot be read as UTF-8."""
+def read_text(path: Path, *, what: str = "draft", missing: str = "run `posterocr extract` first",
+              unchanged: str = " (the draft was not changed)",
+              error: type[PosterocrError] = DraftError) -> tuple[str, bool]:
+    """(text, had a byte-order mark) of a file the user gave; *error* naming the file and the fix if it is unusable.
+
+    The one reader of users' text files (the draft, paper lists). *what* names the file in the messages,
+    *missing* says what to do when it does not exist, and *unchanged* reassures the user, for a file posterocr
+    writes, that a bad encoding did not cost them the file. The defaults are the draft's.
+    """
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise DraftError(f"{path}: no such draft; run `posterocr extract` first") from None
+        raise error(f"{path}: no such {what}; {missing}") from None
     except IsADirectoryError:
-        raise DraftError(f"{path}: is a folder, not a draft; pass the posters.yaml file") from None
+        raise error(f"{path}: is a folder, not a {what}; give the {what} file itself") from None
     except OSError as exc:
-        raise DraftError(f"{path}: cannot read the draft ({exc.strerror or exc}); check its permissions") from None
+        raise error(f"{path}: cannot read the {what} ({exc.strerror or exc}); check its permissions") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        # Line and byte let the user find it: 0xe9, 0xfc etc. are Latin-1 / Windows-1252 accents.
         line = raw[: exc.start].count(b"\n") + 1
-        raise DraftError(f"{path}:{line}: not UTF-8 text; save the draft as UTF-8 "
-                         "(the draft was not changed)") from None
+        raise error(f"{path}:{line}: not UTF-8 text (byte {raw[exc.start]:#04x}); "
+                    f"re-save the {what} as UTF-8{unchanged}") from None
     return text, raw.startswith(b"\xef\xbb\xbf")
 
 

@@ -364,6 +364,9 @@ def test_strict_author_test_spares_titles() -> None:
     ("Our method: faster decoding for everyone", True),
     ("Attention Is All You Need", False),
     ("Stream of Search: Learning to Search", False),
+    # Digits have no case: "7B" does not make a sentence-case question title-cased.
+    ("Can 7B LMs reason?", True),
+    ("Can 7B LMs Reason?", False),
     # Tape read as a colon inside a tagline: the words before it name nothing.
     ("Small mo: els can check the work of large ones", True),
 ])

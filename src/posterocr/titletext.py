@@ -52,16 +52,22 @@ def _is_break_hyphen(prev: str, nxt: str) -> bool:
 _SENTENCE_START = {"we", "our", "this", "these", "can", "do", "does", "did", "why", "how", "what", "when",
                    "is", "are", "should", "could", "will", "you", "your", "it"}
 _PRONOUNS = {"we", "our", "us", "you", "your", "i", "my"}
-# Words a title case leaves lower-case; everything else is capitalised in a title-cased line.
+# Function words a title case leaves lower-case ("Dream of Electric Sheep").
 _MINOR = {"a", "an", "the", "and", "or", "but", "nor", "of", "for", "to", "in", "on", "at", "by", "with", "via",
           "from", "as", "vs", "into", "over", "per", "is", "are", "be"}
+# Words a title case may leave lower-case besides _MINOR (APA's short function words, name particles).
+_LOWER_OK = _MINOR | {"if", "so", "yet", "off", "up", "out", "than", "not", "et", "al", "de", "la", "van", "von", "der"}
 
 
 def _title_cased(words: list[str]) -> bool:
-    """Most content words capitalised ("Do LLMs Dream of Electric Sheep?"), as titles are set."""
-    content = [w for w in words if w.strip("?!.,:;\"'()").lower() not in _MINOR]
-    caps = sum(1 for w in content if w.lstrip("\"'(")[:1].isupper() or w[:1].isdigit())
-    return bool(content) and caps >= 0.75 * len(content)
+    """Most content words capitalised ("Do LLMs Dream of Electric Sheep?"), as titles are set.
+
+    Only words that start with a letter count: "2nd", "7B", "&" have no case, so they read the same in a
+    sentence-case line ("Can 7B LMs reason?") and would make it look title-cased. Nor do the function
+    words title case may leave lower-case.
+    """
+    content = [w for w in (t.strip(":?!,.;()\"'") for t in words) if w[:1].isalpha() and w.lower() not in _LOWER_OK]
+    return bool(content) and sum(w[0].isupper() for w in content) >= 0.75 * len(content)
 
 
 def _names_something(head: list[str]) -> bool:
@@ -141,8 +147,6 @@ def looks_like_authors(text: str, *, strict: bool = False) -> bool:
                and all(wd[0].isupper() or wd in _PARTICLES for wd in sg.split()) for i, sg in enumerate(segs))
 
 
-# Words a title case may leave lower-case besides _MINOR (APA's short function words, name particles).
-_LOWER_OK = _MINOR | {"if", "so", "yet", "off", "up", "out", "than", "not", "et", "al", "de", "la", "van", "von", "der"}
 _JUNK = re.compile(r"[\[\]{}<>=_|~^*\\]")
 
 
@@ -161,8 +165,7 @@ def garbled_words(text: str) -> list[str]:
     """
     tokens = text.split()
     words = [t.strip(":?!,.;()\"'") for t in tokens]
-    content = [w for w in words if w[:1].isalpha() and w.lower() not in _LOWER_OK]
-    title_cased = len(content) >= 3 and sum(w[0].isupper() for w in content) >= 0.75 * len(content)
+    title_cased = _title_cased(tokens)
     unbalanced = text.count("(") != text.count(")")
     bad = []
     for i, (token, word) in enumerate(zip(tokens, words)):

@@ -227,6 +227,33 @@ def test_a_winner_that_reads_as_no_words_gives_way() -> None:
     assert reading.confidence <= ocr.GUESS_CONFIDENCE
 
 
+def test_title_line_ending_on_of_takes_the_line_below() -> None:
+    """A dark poster's two-line title whose short last line ("Fine-Tuning") layout analysis
+    measured lighter than the first and split off; the first ends on "of", so it goes on."""
+    poster = load.load_photo(REPO / "tests" / "data" / "dark_title_run_on.jpg")  # a corrected generated photo
+    reading = ocr.read_title(poster)
+    assert reading.text == "When Do Vision Encoders Forget? A Study of Fine-Tuning", reading
+    assert reading.confidence > ocr.GUESS_CONFIDENCE
+    # With that line gone (a head in front of it, say) the title still ends on "of": flagged for review.
+    hidden = poster.copy()
+    hidden[92:152, 600:1000] = hidden[150:154, 600:1000].reshape(-1, 3).min(axis=0)  # the poster's black
+    reading = ocr.read_title(hidden)
+    assert reading.text == "When Do Vision Encoders Forget? A Study of", reading
+    assert reading.confidence <= ocr.GUESS_CONFIDENCE
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("When Do Vision Encoders Forget? A Study of", True),
+    ("Scaling Laws for", True),
+    ("Learning to Reason with", True),
+    ("What Are Transformers Good For?", False),  # a question may end on one
+    ("Attention Is All You Need", False),
+    ("Stream of Search: Learning to Search", False),
+])
+def test_runs_on(text: str, expected: bool) -> None:
+    assert titletext.runs_on(text) is expected
+
+
 def _title_row() -> tuple[np.ndarray, int, list[layout.Line]]:
     """A bold title line drawn on white, its layout scale and lines."""
     img = Image.new("L", (2400, 600), 250)

@@ -29,7 +29,7 @@ import numpy as np
 from . import _tesseract, layout
 from .layout import Block, Line
 from .records import TitleReading
-from .titletext import garbled_words, looks_like_authors, reads_as_sentence, reads_as_title
+from .titletext import garbled_words, looks_like_authors, reads_as_sentence, reads_as_title, runs_on
 
 TARGET_GLYPH = 42.0  # cap height handed to Tesseract (x-height then ~30 px)
 PROBE_GLYPHS = 16  # how much of an author line is read to recognise it (in glyph heights)
@@ -108,6 +108,9 @@ def _read_ranked(grey: np.ndarray, lay: layout.Layout, ranked: list[Block], body
         cands += more + under
         probes = tuple(under)
     _ocr(grey, k, cands, timeout, probes, diff=lay.diff)
+    if runs_on(best.text):  # its last line was split off by layout analysis
+        _join_run_on(grey, k, best, blocks, timeout, lay.diff)
+        below = best.below
     if below is not None and below.text_lines and all(looks_like_authors(t) for t in below.text_lines):
         return _reading(best, runner)  # the title sits right on its author line
     # Tape or a hand over a headline question can leave a few words that no
@@ -143,6 +146,32 @@ def _read_ranked(grey: np.ndarray, lay: layout.Layout, ranked: list[Block], body
     # Still a guess without an alternative: a headline that reads as a sentence is
     # rarely the title, and the real one was not found (hidden, out of frame, blurred).
     return _reading(best, runner, titles[0].text if titles else "", guessed=True)
+
+
+def _join_run_on(grey: np.ndarray, k: int, best: Block, blocks: list[Block], timeout: float,
+                 diff: np.ndarray) -> None:
+    """A title line ending on "of" or "for" goes on below: take that line into the title.
+
+    Layout analysis splits a title whose short last line measures lighter or
+    smaller (fewer capitals, blur): "When Do Vision Encoders Forget? A Study of"
+    over "Fine-Tuning". Only a title-sized line of words right under it, not
+    the author line, is taken; it is read in full first unless it was.
+    """
+    x0, _, x1, y1 = best.box
+    g = best.glyph
+    nxt = min((o for o in blocks if o is not best and len(o.lines) <= 2 and 0.7 * g <= o.glyph <= 1.3 * g
+               and -0.2 * g <= o.box[1] - y1 < g
+               and min(x1, o.box[2]) - max(x0, o.box[0]) > 0.5 * (o.box[2] - o.box[0])),
+              key=lambda o: o.box[1], default=None)
+    if nxt is None:
+        return
+    if nxt.partial or not nxt.read:
+        _ocr(grey, k, [nxt], timeout, diff=diff)
+    if not _is_wordy(nxt.text) or _authorish(nxt):
+        return
+    best.text_lines = best.text_lines + nxt.text_lines
+    best.confs = best.confs + nxt.confs
+    best.below = nxt.below
 
 
 def _tagline_cands(blocks: list[Block], best: Block, below: Block | None, body: float, h: int) -> list[Block]:
@@ -610,6 +639,8 @@ def _reading(chosen: Block, runner: float, alternative: str = "", *, guessed: bo
     if guessed:
         confidence = min(confidence * 0.85, GUESS_CONFIDENCE)
     if garbled_words(text):  # Tesseract is sure of letters that tape or a finger cut apart
+        confidence = min(confidence, GUESS_CONFIDENCE)
+    if runs_on(text):  # its last line was not found
         confidence = min(confidence, GUESS_CONFIDENCE)
     alts = (alternative,) if alternative and alternative != text else ()
     return TitleReading(text, round(confidence, 3), alts)

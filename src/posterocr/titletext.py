@@ -108,6 +108,17 @@ def reads_as_sentence(text: str) -> bool:
     return len(words) >= 6 and lower >= 0.6 * len(words)
 
 
+# Words no title ends with: a title line that stops on one runs on below ("... A Study of" / "Fine-Tuning").
+_RUNS_ON = {"a", "an", "the", "and", "or", "but", "nor", "of", "for", "to", "in", "on", "at", "by", "with", "via",
+            "from", "into", "vs", "per"}
+
+
+def runs_on(text: str) -> bool:
+    """Does *text* stop mid-phrase, on a function word? A question may ("What Are Transformers Good For?")."""
+    words = text.split()
+    return bool(words) and not text.rstrip().endswith("?") and words[-1].rstrip(".,;:").lower() in _RUNS_ON
+
+
 def reads_as_title(text: str) -> bool:
     """Enough words, title-like, not a sentence: what may replace a headline without an author line to back it."""
     words = text.split()

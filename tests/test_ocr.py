@@ -254,6 +254,22 @@ def test_runs_on(text: str, expected: bool) -> None:
     assert titletext.runs_on(text) is expected
 
 
+def test_marks_read_off_tape_do_not_make_a_title_line_small_text() -> None:
+    """Tesseract's words for a 3-line title under blue tape (as read on a generated photo):
+    the tape's "_" marks join the first line's row; they must not make "CoT-VLM:" count as
+    small text from another column, which is dropped."""
+    def word(text: str, conf: float, left: int, top: int, width: int, height: int, line: int) -> _tesseract.Word:
+        return _tesseract.Word(text, conf, left, top, width, height, block=1, par=1, line=line)
+
+    words = [word("CoT-VLM:", 90.2, 380, 8, 360, 44, 1), word("_", 0.0, 820, 60, 14, 3, 1),
+             word("_-", 50.5, 850, 59, 20, 4, 1),
+             word("provable", 96.8, 20, 70, 330, 56, 2), word("diffusion", 92.8, 380, 70, 360, 44, 2),
+             word("models", 90.1, 770, 70, 280, 44, 2),
+             word("made", 95.9, 300, 134, 200, 44, 3), word("simple", 95.9, 520, 134, 260, 56, 3)]
+    texts, _ = ocr._lines_of(words)
+    assert texts == ["CoT-VLM:", "provable diffusion models", "made simple"]
+
+
 def _title_row() -> tuple[np.ndarray, int, list[layout.Line]]:
     """A bold title line drawn on white, its layout scale and lines."""
     img = Image.new("L", (2400, 600), 250)

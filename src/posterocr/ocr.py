@@ -541,8 +541,11 @@ def _other_text(words: list[_tesseract.Word]) -> bool:
     Every crop is scaled so its block's capitals are TARGET_GLYPH tall, so
     these are body text beside a title that reach() followed across into
     another column, or a background's. They are dropped, unless all are.
+    Marks with no letter or digit ("_", "-": tape, a crease) don't count: they
+    are small whatever the size of the line's words.
     """
-    return _median_height(words) < FOREIGN * TARGET_GLYPH
+    letters = [w for w in words if any(ch.isalnum() for ch in w.text)] or words
+    return _median_height(letters) < FOREIGN * TARGET_GLYPH
 
 
 _KEEP_SHORT = {"a", "A", "I", "of", "to", "in", "on", "at", "by", "is", "as", "vs", "or", "an", "AI", "ML", "3D", "2D"}

@@ -256,6 +256,51 @@ def test_in_focus_edge_is_sharp_and_defocused_outline_is_soft() -> None:
     assert np.isnan(_sharpness(np.full((200, 200), 120, np.uint8), pts, normal)).all()
 
 
+def test_sharpness_of_several_lines_at_once_equals_line_by_line() -> None:
+    """sharp_at_lines measures sides of several lines in one go: the values of measuring each line alone."""
+    from posterocr.detect_sampling import _sharpness, EdgeLine, LineData, sharp_at_lines
+
+    rng = np.random.default_rng(3)
+    gray = cv2.GaussianBlur(rng.integers(0, 256, (300, 400), dtype=np.uint8), (0, 0), 1.5)
+    cv2.rectangle(gray, (80, 60), (320, 240), 230, -1)  # a light "poster" with clear edges
+    count = 420
+    lines = []
+    for n, c in (((0.0, 1.0), 60.0), ((1.0, 0.02), 320.0), ((0.03, 1.0), 240.0)):
+        nn = np.array(n) / np.hypot(*n)
+        lines.append(LineData(line=EdgeLine(n=nn, c=c, weight=1.0), t0=-10.0, support=rng.random(count) < 0.7,
+                              cum=np.zeros(count + 1), calm=0, gray=gray))
+    requests = [np.arange(30, 300, 2), np.arange(250, 20, -2), np.clip(np.arange(-5, 430, 2), 0, count - 1)]
+    batch = sharp_at_lines(list(zip(lines, requests)))
+    for ld, idx, got in zip(lines, requests, batch):
+        sup = ld.support[idx]
+        assert np.isnan(got[~sup]).all()
+        pts = ld.line.n * ld.line.c + (ld.t0 + idx[sup])[:, None] * ld.line.d
+        np.testing.assert_array_equal(got[sup], _sharpness(gray, pts, ld.line.n))
+        np.testing.assert_array_equal(ld.sharp_at(idx[::-1]), got[::-1])  # cached: asked again, the same
+    assert np.isfinite(np.concatenate(batch)).any()  # the rectangle's edges give clear steps
+
+
+def test_edge_density_equals_normalised_float_box_filter() -> None:
+    """The count-and-table density has the float box filter's values, bit for bit."""
+    from posterocr.detect import _edge_density
+
+    rng = np.random.default_rng(5)
+    for share in (0.0, 0.03, 0.3, 0.9, 1.0):
+        edges = np.where(rng.random((120, 170)) < share, 255, 0).astype(np.uint8)
+        expected = cv2.boxFilter((edges > 0).astype(np.float32), -1, (9, 9))
+        got = _edge_density(edges)
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_side_lengths_equal_numpy_norm() -> None:
+    from posterocr.geometry import side_lengths
+
+    quads = np.random.default_rng(2).uniform(-50, 1200, (500, 4, 2))
+    expected = np.linalg.norm(np.roll(quads, -1, axis=1) - quads, axis=2)
+    np.testing.assert_array_equal(side_lengths(quads), expected)
+
+
 def _poster_on_wall(seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A generated poster warped onto a wall with mild perspective; returns (photo, true corners)."""
     import synth

@@ -10,12 +10,13 @@ quads that cannot win.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 
-from .detect_sampling import LineData, sample_at, WorkImage
+from .detect_sampling import LineData, sample_at, sharp_at_lines, WorkImage
 
 _SOFT_EDGE = 0.35  # sharpness below which an edge is out of focus or a shadow's
 _SIDE_STEP = 2  # work px between evaluated samples along a side
@@ -26,8 +27,11 @@ _COLOUR_TOL = 15.0
 _SAME_SURFACE = 5.0  # Lab distance across a line below which both sides are one surface
 
 
-# Bilinear coordinates of a 16 x 16 grid inside a quad, where its content is sampled.
+# Bilinear coordinates of a 16 x 16 grid inside a quad, where its content is sampled,
+# and each corner's weight at them (TL, TR, BR, BL).
 _TEXTURE_UV = tuple(a.ravel()[:, None] for a in np.meshgrid(np.linspace(0.05, 0.95, 16), np.linspace(0.05, 0.95, 16)))
+_TEXTURE_WEIGHTS = ((1 - _TEXTURE_UV[0]) * (1 - _TEXTURE_UV[1]), _TEXTURE_UV[0] * (1 - _TEXTURE_UV[1]),
+                    _TEXTURE_UV[0] * _TEXTURE_UV[1], (1 - _TEXTURE_UV[0]) * _TEXTURE_UV[1])
 
 
 @dataclass
@@ -69,18 +73,29 @@ class _Side:
     @cached_property
     def sharp(self) -> np.ndarray:
         """Peak gradient / lightness step: ~0.3 for an in-focus edge, NaN without a step."""
-        return self._data.sharp[self._idx]
+        return self._data.sharp_at(self._idx)
+
+
+def _clip_index(idx: np.ndarray, size: int) -> np.ndarray:
+    """np.clip(idx, 0, size - 1) for integers, without np.clip's per-call overhead (small arrays, many calls)."""
+    return np.minimum(np.maximum(idx, 0), size - 1)
+
+
+def _share(mask: np.ndarray) -> float:
+    """float(mask.mean()) of a non-empty bool array: count / size, the same correctly rounded quotient, cheaper."""
+    return float(np.count_nonzero(mask) / mask.size)
 
 
 def _side(data: LineData, p: np.ndarray, q: np.ndarray, centre: np.ndarray) -> _Side | None:
     ln = data.line
     ia, ib = ln.d @ p - data.t0, ln.d @ q - data.t0
     step = _SIDE_STEP if ib >= ia else -_SIDE_STEP
-    idx = np.clip(np.rint(np.arange(ia, ib, step)).astype(int), 0, len(data.support) - 1)
+    idx = _clip_index(np.rint(np.arange(ia, ib, step)).astype(int), len(data.support))
     if len(idx) < 5:
         return None
     inward = bool((centre - p) @ ln.n > 0)
-    return _Side(data, idx, inward, float(np.linalg.norm(q - p)))
+    pq = q - p
+    return _Side(data, idx, inward, math.sqrt(pq.dot(pq)))  # np.linalg.norm(q - p), without its overhead
 
 
 @dataclass
@@ -108,7 +123,7 @@ def sample_outline(work: WorkImage, quad: np.ndarray, lines: tuple[LineData, ...
         # just outside (every other term in evaluate is a penalty), and the
         # texture factor only scales: a quad whose bound is below a score
         # already found cannot win and need not be evaluated.
-        b = sum(s.length * (float(s.supported.mean()) - float((s.dens_out > 0.12).mean())) for s in sides_ok)
+        b = sum(s.length * (_share(s.supported) - _share(s.dens_out > 0.12)) for s in sides_ok)
         bound = b / (2.0 * (w + h)) * texture + 1e-9 * abs(b) + 1e-12  # slack for rounding
     return Outline(quad=quad, sides=sides_ok, texture=texture, bound=bound)
 
@@ -145,7 +160,8 @@ def evaluate(work: WorkImage, outline: Outline, lam: float) -> Candidate | None:
     # An edge with a non-wall outside is an occluder's outline over the paper;
     # so is a soft one (out of focus: a sleeve or shoulder near the camera).
     busy = np.concatenate([s.busy for s in sides_ok])
-    not_wall = sup & (out_not_wall | (np.concatenate([s.sharp for s in sides_ok]) < _SOFT_EDGE))  # NaN: False
+    sharp = np.concatenate(sharp_at_lines([(s._data, s._idx) for s in sides_ok]))  # all four sides in one go
+    not_wall = sup & (out_not_wall | (sharp < _SOFT_EDGE))  # NaN: False
     # Unsupported through text or figures: the side cuts across poster content.
     # The rest is plain. Where the two sides still differ a little, it is
     # a faint edge (paper on a wall as light as itself); where they are
@@ -193,7 +209,8 @@ def _median(colours: np.ndarray) -> np.ndarray:
     if len(colours) == 0:
         return np.full(3, np.nan, np.float32)
     k = len(colours) // 2
-    return np.partition(colours, k, axis=0)[k]
+    # Each channel partitioned as one contiguous row: the same order statistic, twice as quick.
+    return np.partition(np.ascontiguousarray(colours.T), k, axis=1)[:, k].copy()
 
 
 def _consistent_refs(per_side: list[np.ndarray], overall: np.ndarray) -> list[np.ndarray]:
@@ -254,8 +271,8 @@ def _phantom_corners(sides: list[_Side], occluded: list[np.ndarray]) -> int:
     for k in range(4):
         a, b = sides[(k - 1) % 4], sides[k]  # a ends at corner k, b starts there
         na, nb = max(4, len(a.supported) // 16), max(4, len(b.supported) // 16)
-        if (a.supported[-na:].mean() < 0.35 and b.supported[:nb].mean() < 0.35
-                and occluded[(k - 1) % 4][-na:].mean() < 0.5 and occluded[k][:nb].mean() < 0.5):
+        if (_share(a.supported[-na:]) < 0.35 and _share(b.supported[:nb]) < 0.35
+                and _share(occluded[(k - 1) % 4][-na:]) < 0.5 and _share(occluded[k][:nb]) < 0.5):
             count += 1
     return count
 
@@ -266,9 +283,9 @@ def _texture_factor(work: WorkImage, quad: np.ndarray, sides: list[_Side]) -> fl
     ~1 for "busy inside, calm outside"; lower for quads that enclose bare wall
     or sit inside a larger busy area (a figure within a poster).
     """
-    uu, vv = _TEXTURE_UV
+    w_tl, w_tr, w_br, w_bl = _TEXTURE_WEIGHTS
     tl, tr, br, bl = quad
-    pts = (1 - uu) * (1 - vv) * tl + uu * (1 - vv) * tr + uu * vv * br + (1 - uu) * vv * bl
+    pts = w_tl * tl + w_tr * tr + w_br * br + w_bl * bl
     dens_in = float(sample_at(work.density, pts).mean())
     dens_out = float(np.concatenate([s.dens_out for s in sides]).mean())
     content = min(1.0, dens_in / 0.02)  # a page of text gives well over 2 % edge pixels

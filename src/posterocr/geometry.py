@@ -177,23 +177,42 @@ def plausible_quads(quads: np.ndarray, image_size: tuple[int, int], *, margin: f
     parallel (a large poster shot at 20 degrees converges that much) and no side
     shorter than a tenth of the image's short side.
     """
+    # Reductions over the short corner and x/y axes are spelled out column by
+    # column: NumPy reduces a length-4 axis a row at a time, many times slower.
+    # The same operations, so the same values (a sum of two is order-free).
     w, h = image_size
     x, y = quads[..., 0], quads[..., 1]
-    inside = ((x >= -margin) & (x <= w + margin) & (y >= -margin) & (y <= h + margin)).all(1)
+    inside = _all4((x >= -margin) & (x <= w + margin) & (y >= -margin) & (y <= h + margin))
     e = np.roll(quads, -1, axis=1) - quads
     e_next = np.roll(e, -1, axis=1)
-    convex = (e[:, :, 0] * e_next[:, :, 1] - e[:, :, 1] * e_next[:, :, 0] > 0).all(1)
+    convex = _all4(e[:, :, 0] * e_next[:, :, 1] - e[:, :, 1] * e_next[:, :, 0] > 0)
     area = 0.5 * np.abs((x * np.roll(y, -1, 1) - y * np.roll(x, -1, 1)).sum(1))
-    lens = np.linalg.norm(e, axis=2)
-    cosang = (e * -np.roll(e, 1, axis=1)).sum(2) / (lens * np.roll(lens, 1, axis=1) + 1e-9)
-    angles_ok = (np.abs(cosang) <= np.cos(np.radians(50.0))).all(1)
+    lens = side_lengths(quads, e)
+    e_prev = -np.roll(e, 1, axis=1)
+    cosang = (e[..., 0] * e_prev[..., 0] + e[..., 1] * e_prev[..., 1]) / (lens * np.roll(lens, 1, axis=1) + 1e-9)
+    angles_ok = _all4(np.abs(cosang) <= np.cos(np.radians(50.0)))
     dirs = e / (lens[..., None] + 1e-9)
-    par_tb = -(dirs[:, 0] * dirs[:, 2]).sum(1)
-    par_lr = -(dirs[:, 1] * dirs[:, 3]).sum(1)
+    par_tb = -(dirs[:, 0, 0] * dirs[:, 2, 0] + dirs[:, 0, 1] * dirs[:, 2, 1])
+    par_lr = -(dirs[:, 1, 0] * dirs[:, 3, 0] + dirs[:, 1, 1] * dirs[:, 3, 1])
     cos_par = np.cos(np.radians(MAX_OPPOSITE_DEG))
     parallel = (par_tb >= cos_par) & (par_lr >= cos_par)
-    short = lens.min(1) >= 0.1 * min(w, h)
+    short = _all4(lens >= 0.1 * min(w, h))
     return inside & convex & (area >= min_area_frac * w * h) & angles_ok & parallel & short
+
+
+def side_lengths(quads: np.ndarray, edges: np.ndarray | None = None) -> np.ndarray:
+    """(N, 4) lengths of the sides of quads (N, 4, 2) from corner k to k+1, as np.linalg.norm gives them.
+
+    *edges* are the side vectors if already at hand.
+    """
+    e = np.roll(quads, -1, axis=1) - quads if edges is None else edges
+    ex, ey = e[..., 0], e[..., 1]
+    return np.sqrt(ex * ex + ey * ey)
+
+
+def _all4(mask: np.ndarray) -> np.ndarray:
+    """mask.all(axis=1) of an (N, 4) bool array."""
+    return mask[:, 0] & mask[:, 1] & mask[:, 2] & mask[:, 3]
 
 
 def refine_quad(image: np.ndarray, quad: np.ndarray, *, search: int) -> tuple[np.ndarray, bool]:
@@ -241,9 +260,10 @@ def _fit_side(image: np.ndarray, p: np.ndarray, q: np.ndarray, half: int) -> tup
     sub = 4  # samples averaged along the side per bin: suppresses sensor noise
     ts = np.linspace(0.04 * length, 0.96 * length, n_bins * sub)
     offs = np.arange(-half, half + 1, dtype=np.float64)
-    pts = (p[None, :] + ts[:, None] * d[None, :])[:, None, :] + offs[None, :, None] * n[None, None, :]
-    strip = cv2.remap(image, pts[..., 0].astype(np.float32), pts[..., 1].astype(np.float32), cv2.INTER_LINEAR,
-                      borderMode=cv2.BORDER_REPLICATE)
+    # Sample positions p + t d + o n, x and y built separately (contiguous float32 maps for remap).
+    map_x = ((p[0] + ts * d[0])[:, None] + offs[None, :] * n[0]).astype(np.float32)
+    map_y = ((p[1] + ts * d[1])[:, None] + offs[None, :] * n[1]).astype(np.float32)
+    strip = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     lab = cv2.cvtColor(strip, cv2.COLOR_RGB2LAB).astype(np.float32)
     best_pts: np.ndarray | None = None
     best_strength = 0.0

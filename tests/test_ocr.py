@@ -364,6 +364,8 @@ def test_reach_stops_at_a_column_gap() -> None:
     (["Stream of Search :", "Learning to Search"], "Stream of Search: Learning to Search"),
     (["“Unforgettable”  Generalization"], '"Unforgettable" Generalization'),
     (["Model Autophagy | ©"], "Model Autophagy"),
+    (["-TTACoT: Aligning Existing NeRF"], "TTACoT: Aligning Existing NeRF"),  # a mark glued to the first word
+    (["∞-former: Infinite Memory"], "∞-former: Infinite Memory"),
 ])
 def test_clean_title(lines: list[str], expected: str) -> None:
     assert titletext.clean_title(lines) == expected

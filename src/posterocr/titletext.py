@@ -32,6 +32,8 @@ def clean_title(lines: list[str]) -> str:
     # A stray mark OCR glued to the last word (a logo edge, a shadow): titles
     # do not end in an apostrophe, nor in a quote that never opened.
     text = re.sub(r"['`´_~\\]+$", "", text.rstrip())
+    # Nor does a title start with a dash or a mark ("-TTACoT:": the edge of a dark band).
+    text = re.sub(r"^[-–—_~|,;:\\]+", "", text.lstrip())
     if text.count('"') % 2:
         text = re.sub(r'"+$', "", text)
     text = re.sub(r"\s+([:;,?!.)])", r"\1", text)  # "Search :" -> "Search:"

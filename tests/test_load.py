@@ -136,6 +136,20 @@ def test_heic_orientation_matches_pillow(tmp_path: Path) -> None:
     assert loaded[50, 250, 0] > 200 and loaded[50, 250, 1] < 60  # red quadrant now top-right
 
 
+@pytest.mark.parametrize("suffix", [".avif", ".webp"])
+def test_avif_and_webp_photos_are_read_upright(tmp_path: Path, suffix: str) -> None:
+    """Some Android phones save AVIF; WebP comes from chats and the web. Both go through Pillow."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    path = tmp_path / f"rotated{suffix}"
+    _gradient(400, 300).save(path, exif=exif.tobytes(), quality=90)
+    assert list_photos(tmp_path).photos == (path,)
+    loaded = load_photo(path)
+    assert loaded.shape == (400, 300, 3)
+    assert loaded[50, 250, 0] > 200 and loaded[50, 250, 1] < 60  # red quadrant now top-right
+    assert loaded[50, 50, 1] > 150
+
+
 @pytest.mark.parametrize("mode", ["L", "CMYK"])
 def test_grey_and_cmyk_jpeg_become_rgb(tmp_path: Path, mode: str) -> None:
     path = tmp_path / f"{mode}.jpg"

@@ -146,7 +146,7 @@ def test_many_skipped_files_of_one_kind_make_one_line(photos: Path, capsys: pyte
     err = capsys.readouterr().err.splitlines()
     videos = [line for line in err if ".MOV" in line]
     assert videos == ["posterocr: img: 6 files (IMG_0001.MOV, IMG_0002.MOV, ... IMG_0006.MOV): video, skipped"]
-    assert any(line.endswith("notes.txt: not a photo (JPEG, PNG, HEIC or HEIF), skipped") for line in err), err
+    assert any(line.endswith("notes.txt: not a photo (JPEG, PNG, HEIC/HEIF, AVIF or WebP), skipped") for line in err), err
 
 
 def test_unreadable_file_and_folder(photos: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:

@@ -28,7 +28,8 @@ except ImportError:  # pragma: no cover - pillow-heif is a hard dependency
     pillow_heif = None
 
 HEIF_SUFFIXES = frozenset({".heic", ".heif"})
-PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png"}) | HEIF_SUFFIXES
+# AVIF (some Android phones) and WebP (saved from a chat or the web) are decoded by Pillow.
+PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".avif", ".webp"}) | HEIF_SUFFIXES
 VIDEO_SUFFIXES = frozenset({".mov", ".mp4", ".m4v", ".avi", ".3gp"})
 
 # 12 MP phones give 12e6 px, 48 MP modes 48e6; 100 MP leaves room for panoramas
@@ -116,7 +117,7 @@ def list_photos(folder: Path) -> FolderListing:
         elif suffix in VIDEO_SUFFIXES:
             skipped.append((path, "video, skipped"))
         else:
-            skipped.append((path, "not a photo (JPEG, PNG, HEIC or HEIF), skipped"))
+            skipped.append((path, "not a photo (JPEG, PNG, HEIC/HEIF, AVIF or WebP), skipped"))
     return FolderListing(tuple(photos), tuple(skipped))
 
 
@@ -212,7 +213,7 @@ def _load(path: Path, max_pixels: int, work_pixels: int | None) -> tuple[np.ndar
             raise PhotoError(f"{path}: empty file (0 bytes); re-copy it from the phone or delete it")
         data = path.read_bytes()
         decoded = None
-        if pillow_heif is not None and pillow_heif.is_supported(data[:64]):
+        if pillow_heif is not None and pillow_heif.is_supported(data[:64]) and not _is_avif(data):
             decoded = _full_size(_decode_heif(path, data, max_pixels))
         elif data[:3] == b"\xff\xd8\xff":
             decoded = _decode_jpeg(path, data, max_pixels, work_pixels)
@@ -232,6 +233,11 @@ def _load(path: Path, max_pixels: int, work_pixels: int | None) -> tuple[np.ndar
     rgb, size = decoded
     rgb.flags.writeable = False  # one contract for every format: callers copy before drawing
     return rgb, size
+
+
+def _is_avif(data: bytes) -> bool:
+    """An AVIF (AV1 in a HEIF box): pillow-heif says it reads it, but it is built without AV1; Pillow has it."""
+    return data[4:8] == b"ftyp" and data[8:12] in (b"avif", b"avis")
 
 
 def _full_size(rgb: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:

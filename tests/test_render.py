@@ -630,7 +630,8 @@ def test_sample_photos_titles_stay_readable_and_output_is_light(tmp_path: Path, 
 
     Weight: the issue asks for output/ <= 5 % of the photos. These text-dense posters cannot get there
     at 1280 px: the main JPEG alone is 4-8 % of its photo even at q30 (measured, see webimages.py).
-    Defaults give ~7 %; this guards that figure against regressions.
+    The share depends on how the photos were encoded (the HEIC is 1.3 MB, the JPEGs 1.7-2.8 MB), so the
+    guard against regressions is in bytes: 186-191 kB per poster with the defaults (page included).
     """
     import json
 
@@ -654,9 +655,9 @@ def test_sample_photos_titles_stay_readable_and_output_is_light(tmp_path: Path, 
             _save_crop(tmp_path, t["path"], poster, corners)
     report = render(tmp_path / "posters.yaml", tmp_path / "output")
     assert report.rendered == len(truth) == 4 and report.from_crops == (4 if from_crops else 0)
-    ratio = report.output_bytes / report.photo_bytes
     assert report.photo_bytes == sum(p.stat().st_size for p in (tmp_path / "img").iterdir())
-    assert ratio <= 0.08, f"output/ is {ratio:.1%} of the photos"
+    per_poster = report.output_bytes / len(truth)
+    assert per_poster <= 210_000, f"output/ is {per_poster / 1000:.0f} kB per poster"
     for t in truth:
         main = tmp_path / "output" / "img" / f"{Path(t['path']).name}.jpg"
         with Image.open(main) as im:

@@ -52,8 +52,8 @@ def read_title(poster: np.ndarray, *, timeout: float = 20.0) -> TitleReading:
 
     Returns ``TitleReading("", 0.0, ())`` when nothing title-like is found.
     Raises :class:`~posterocr.exceptions.OcrError` when Tesseract fails or
-    exceeds *timeout* seconds (per call; at most two calls, four when the first
-    winner reads as no words), and
+    exceeds *timeout* seconds (per call; at most three calls, the third for a
+    title line that runs on; six when the first winner reads as no words), and
     :class:`~posterocr.exceptions.MissingDependency` when it is not installed.
     """
     if poster.ndim not in (2, 3) or poster.shape[0] < 16 or poster.shape[1] < 16:

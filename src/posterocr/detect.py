@@ -146,8 +146,8 @@ def _prepare(image: np.ndarray, settings: DetectSettings) -> WorkImage:
         grads.append((gx, gy, max(4.0, 1.5 * noise)))
     density = _edge_density(cv2.Canny(gray, 40, 100))
     lab = cv2.blur(lab8, (5, 5))  # colour comparisons want area averages, not pixels
-    return WorkImage(rgb=rgb, gray=gray, lab=lab, lsd_inputs=(boosted, chroma), grads=tuple(grads),
-                      density=density, scale=scale)
+    return WorkImage(gray=gray, lab=lab, lsd_inputs=(boosted, chroma), grads=tuple(grads),
+                     density=density, scale=scale)
 
 
 def _stretch(diff: np.ndarray, gain: float) -> np.ndarray:

@@ -39,7 +39,6 @@ class EdgeLine:
 
 @dataclass
 class WorkImage:
-    rgb: np.ndarray
     gray: np.ndarray  # uint8 L*
     lab: np.ndarray  # uint8 Lab, box-blurred, for colour comparisons
     lsd_inputs: tuple[np.ndarray, ...]  # uint8 images LSD runs on

@@ -167,6 +167,24 @@ def test_small_images_are_not_enlarged_and_bad_arrays_rejected() -> None:
         make_previews(small, np.zeros((10, 10), np.uint8))
 
 
+def test_previews_of_a_p3_photo_show_its_colours(tmp_path: Path) -> None:
+    """An iPhone photo stores Display P3 numbers; the review page (a browser) shows untagged previews as sRGB."""
+    from posterocr.pipeline import ExtractSettings, process_photo
+    from synth.icc import display_p3_profile, srgb_to_display_p3
+
+    red = (220, 30, 30)
+    srgb = np.full((1200, 900, 3), 235, np.uint8)
+    srgb[200:1000, 150:750] = red
+    path = tmp_path / "IMG_0001.jpg"
+    Image.fromarray(srgb_to_display_p3(srgb)).save(path, quality=95, icc_profile=display_p3_profile())
+    result = process_photo(path, "img/IMG_0001.jpg", "0" * 64, ExtractSettings())
+    assert result.error is None and result.previews is not None
+    with Image.open(io.BytesIO(result.previews[0])) as im:
+        w, h = im.size
+        centre = im.convert("RGB").getpixel((w // 2, h // 2))
+    assert all(abs(a - b) < 8 for a, b in zip(centre, red)), centre  # unconverted: (202, 54, 44)
+
+
 def test_save_previews_never_raises(tmp_path: Path) -> None:
     blocker = tmp_path / "cache"
     blocker.write_text("a file where the cache folder should be")

@@ -11,11 +11,12 @@ import hashlib
 import io
 import sys
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from .exceptions import PhotoError
 from .records import Corners
@@ -339,3 +340,39 @@ def _too_large(path: Path, what: str, max_pixels: int) -> PhotoError:
     return PhotoError(
         f"{path}: {what} is larger than the {max_pixels // 1_000_000} MP limit; downscale it before running posterocr"
     )
+
+
+def srgb_converter(source: Path) -> ImageCms.ImageCmsTransform | None:
+    """The conversion of the photo's pixels to sRGB, or None when they are sRGB already (or untagged).
+
+    Phones tag their photos with a colour profile (iPhones since the 7: Display
+    P3). Published images and review previews carry no metadata, and a browser
+    shows untagged pixels as sRGB, so P3 numbers shown as they are look dull:
+    reds and greens lose their punch. Converting keeps the colours without
+    keeping the profile. Detection and OCR work on the photo's own numbers.
+    """
+    try:
+        with Image.open(source) as im:  # reads the header only
+            icc = im.info.get("icc_profile")
+    except (OSError, ValueError, SyntaxError):
+        return None  # the photo path reports an unreadable photo
+    return _srgb_transform(icc) if icc else None
+
+
+@lru_cache(maxsize=8)  # a folder's photos share one or two profiles
+def _srgb_transform(icc: bytes) -> ImageCms.ImageCmsTransform | None:
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        if ImageCms.getProfileDescription(profile).strip().lower().startswith("srgb"):
+            return None
+        return ImageCms.buildTransform(profile, ImageCms.createProfile("sRGB"), "RGB", "RGB",
+                                       renderingIntent=ImageCms.Intent.PERCEPTUAL)
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return None  # a broken or non-RGB profile: publish the pixels as they are rather than fail
+
+
+def to_srgb(image: np.ndarray, transform: ImageCms.ImageCmsTransform | None) -> np.ndarray:
+    """*image* (RGB uint8) through *transform* from :func:`srgb_converter`; itself when there is none."""
+    if transform is None:
+        return image
+    return np.asarray(ImageCms.applyTransform(Image.fromarray(np.ascontiguousarray(image), "RGB"), transform))

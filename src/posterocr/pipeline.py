@@ -103,7 +103,7 @@ def process_photo(path: Path, photo: str, sha256: str, settings: ExtractSettings
         load.release_memory()
         detection = replace(found, corners=working.to_photo(found.corners))  # the draft's: the photo's pixels
         poster = detect.warp_poster(image, found.corners, max_side=OCR_MAX_SIDE)
-        previews = review.make_previews(image, poster)
+        previews = review.make_previews(image, poster, srgb=load.srgb_converter(path))  # shown in a browser
         # The photo (36 MB at 12 MP, the largest object alive) is not needed past here: freed
         # before anything else runs, as the RGB poster is once its crop is encoded (the rest reads grey).
         del image, working

@@ -26,10 +26,11 @@ import cv2
 import jinja2
 import numpy as np
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from PIL import Image
+from PIL import Image, ImageCms
 
 from .draft import FLAG_BELOW, Draft, PosterEntry, caption_from_title, write_atomic
 from .exceptions import OutputError
+from .load import to_srgb
 from .records import Corners
 
 REVIEW_NAME = "review.html"
@@ -75,14 +76,18 @@ def _jpeg(image: np.ndarray, quality: int) -> bytes:
     return buf.tobytes()
 
 
-def make_previews(image: np.ndarray, poster: np.ndarray, *, long_side: int = 480, quality: int = 70) -> Previews:
-    """Preview JPEGs of the upright RGB photo *image* and the corrected *poster* (RGB, any size)."""
+def make_previews(image: np.ndarray, poster: np.ndarray, *, long_side: int = 480, quality: int = 70,
+                  srgb: ImageCms.ImageCmsTransform | None = None) -> Previews:
+    """Preview JPEGs of the upright RGB photo *image* and the corrected *poster* (RGB, any size).
+
+    *srgb* converts the photo's colours (load.srgb_converter), after shrinking: fewer pixels.
+    """
     for name, array in (("image", image), ("poster", poster)):
         if array.ndim != 3 or array.shape[2] != 3 or array.dtype != np.uint8 or 0 in array.shape:
             raise ValueError(f"make_previews: {name} must be a non-empty RGB uint8 array, got "
                              f"{array.dtype} {array.shape}")
-    return Previews(photo_jpeg=_jpeg(_shrink(image, long_side), quality),
-                    poster_jpeg=_jpeg(_shrink(poster, long_side), quality))
+    return Previews(photo_jpeg=_jpeg(to_srgb(_shrink(image, long_side), srgb), quality),
+                    poster_jpeg=_jpeg(to_srgb(_shrink(poster, long_side), srgb), quality))
 
 
 # ---------------------------------------------------------------- previews (parent side)

@@ -34,18 +34,17 @@ import json
 from collections.abc import Iterator
 from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageCms
+from PIL import Image
 
 from .crops import load_crop
 from .detect import warp_poster
 from .draft import write_atomic
 from .exceptions import OutputError, PhotoError
-from .load import MAX_PIXELS, WORK_PIXELS, file_sha256, load_working, release_memory
+from .load import MAX_PIXELS, WORK_PIXELS, file_sha256, load_working, release_memory, srgb_converter, to_srgb
 from .records import Corners
 from .workers import pool as workers_pool
 
@@ -155,40 +154,6 @@ def _photo_exif(source: Path) -> bytes:
             return exif.tobytes()
     except (OSError, ValueError, SyntaxError, KeyError):
         return b""  # unreadable metadata: publish without it rather than fail
-
-
-def srgb_converter(source: Path) -> ImageCms.ImageCmsTransform | None:
-    """The conversion of the photo's pixels to sRGB, or None when they are sRGB already (or untagged).
-
-    Phones tag their photos with a colour profile (iPhones since the 7: Display
-    P3). Published images carry no metadata, and a browser shows untagged
-    pixels as sRGB, so P3 numbers shown as they are look dull: reds and greens
-    lose their punch. Converting keeps the colours without keeping the profile.
-    """
-    try:
-        with Image.open(source) as im:  # reads the header only
-            icc = im.info.get("icc_profile")
-    except (OSError, ValueError, SyntaxError):
-        return None  # the photo path reports an unreadable photo
-    return _srgb_transform(icc) if icc else None
-
-
-@lru_cache(maxsize=8)  # a folder's photos share one or two profiles
-def _srgb_transform(icc: bytes) -> ImageCms.ImageCmsTransform | None:
-    try:
-        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        if ImageCms.getProfileDescription(profile).strip().lower().startswith("srgb"):
-            return None
-        return ImageCms.buildTransform(profile, ImageCms.createProfile("sRGB"), "RGB", "RGB",
-                                       renderingIntent=ImageCms.Intent.PERCEPTUAL)
-    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
-        return None  # a broken or non-RGB profile: publish the pixels as they are rather than fail
-
-
-def to_srgb(image: np.ndarray, transform: ImageCms.ImageCmsTransform | None) -> np.ndarray:
-    if transform is None:
-        return image
-    return np.asarray(ImageCms.applyTransform(Image.fromarray(np.ascontiguousarray(image), "RGB"), transform))
 
 
 def encode(image: np.ndarray, fmt: str, quality: int, exif: bytes = b"") -> bytes:

@@ -316,6 +316,7 @@ def make_images(job: ImageJob) -> tuple[PosterImages, str | None, bool]:
     biggest = max((settings.main_side, *settings.widths))
     note: str | None = None
     original, original_bytes = "", 0
+    srgb = srgb_converter(source)
     warped = _cached_crop(job, biggest)
     from_crop = warped is not None
     if warped is None:
@@ -333,13 +334,11 @@ def make_images(job: ImageJob) -> tuple[PosterImages, str | None, bool]:
             raise PhotoError(f"{source}: cannot straighten with corners {corners}; "
                              "fix corners in the draft") from None
         if settings.include_originals:
-            original, original_bytes = _write_original(source, to_srgb(image, srgb_converter(source)), base,
-                                                       out_dir, settings)
+            original, original_bytes = _write_original(source, to_srgb(image, srgb), base, out_dir, settings)
         del image, working  # one decoded photo in memory at a time
     elif settings.include_originals:  # keep_exif: the photo's own bytes, no decoding needed
         original, original_bytes = _write_original(source, None, base, out_dir, settings)
     exif = _photo_exif(source) if settings.keep_exif else b""
-    srgb = srgb_converter(source)
     main_side, others = plan_sides(min(max(warped.shape[:2]), biggest), settings)
     jobs = sorted([(main_side, base)] + [(side, f"{base}-{nominal}") for nominal, side in others])
     jpeg: list[Variant] = []

@@ -14,7 +14,7 @@ copy of the perspective-corrected poster:
 
 API: :func:`analyse` (grey poster -> :class:`Layout`), and the block
 geometry helpers ocr.py ranks with: :func:`next_below`, :func:`join_row`, :func:`join_row_each`,
-:func:`contrast`, :func:`reach`;
+:func:`contrast`, :func:`reach`, :func:`same_row`;
 and :func:`components`, the connected-region labelling links.py shares.
 """
 
@@ -182,10 +182,15 @@ def _row_gap(b: Block, row: list[Block], span: tuple[int, int]) -> int:
     lines = [ln for blk in row for ln in blk.lines]
     gaps = []
     for p in b.lines:
-        level = [ln for ln in lines if min(ln.y1, p.y1) - max(ln.y0, p.y0) > 0.5 * min(ln.y1 - ln.y0, p.y1 - p.y0)]
+        level = [ln for ln in lines if same_row((ln.y0, ln.y1), (p.y0, p.y1))]
         gaps.append(min(max(p.x0 - ln.x1, ln.x0 - p.x1) for ln in level) if level
                     else max(p.x0 - span[1], span[0] - p.x1))
     return max(gaps)
+
+
+def same_row(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Are two vertical spans (top, bottom) level: overlapping by more than half the shorter one?"""
+    return min(a[1], b[1]) - max(a[0], b[0]) > 0.5 * min(a[1] - a[0], b[1] - b[0])
 
 
 def join_row_each(seeds: list[Block], blocks: list[Block]) -> list[Block]:

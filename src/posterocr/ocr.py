@@ -271,7 +271,7 @@ def _glyph_count(b: Block) -> float:
 
 
 def _same_row(a: Block, b: Block) -> bool:
-    return min(a.box[3], b.box[3]) - max(a.box[1], b.box[1]) > 0.5 * min(a.box[3] - a.box[1], b.box[3] - b.box[1])
+    return layout.same_row((a.box[1], a.box[3]), (b.box[1], b.box[3]))
 
 
 def _footer_title(blocks: list[Block], headline: Block, h: int) -> Block | None:
@@ -486,8 +486,7 @@ def _keep_boxes(lines: list[Line], g: float) -> list[tuple[int, int, int, int]]:
     row = sorted(lines, key=lambda ln: ln.x0)
     for i, a in enumerate(row):
         for c in row[i + 1:]:
-            overlap = min(a.y1, c.y1) - max(a.y0, c.y0)
-            if overlap > 0.5 * min(a.y1 - a.y0, c.y1 - c.y0) and 0 < c.x0 - a.x1 <= 4 * g:
+            if layout.same_row((a.y0, a.y1), (c.y0, c.y1)) and 0 < c.x0 - a.x1 <= 4 * g:
                 boxes.append((a.x1, max(a.y0, c.y0), c.x0, min(a.y1, c.y1)))
                 break
     return boxes
